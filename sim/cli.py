@@ -1,0 +1,137 @@
+"""The ``innovate`` command line: run a scenario, list the presets, print the parameters.
+
+Bad input (an unknown scenario, a misspelt key, a value out of range, malformed TOML, a
+missing data file) prints one line naming the key and what is allowed, and exits with code 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import sys
+from pathlib import Path
+
+from sim.config import APPROACHES, describe_presets, load_config, parameter_table, parse_override
+from sim.errors import InputError
+
+EXIT_BAD_INPUT = 2
+
+
+class _Parser(argparse.ArgumentParser):
+    """An argument parser whose errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # type: ignore[override]
+        """Print a one-line usage error and exit with code 2."""
+        self.exit(EXIT_BAD_INPUT, f"innovate: error: {message} (see 'innovate --help')\n")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``innovate``."""
+    parser = _Parser(prog="innovate", description="Innovation journeys of the UK's children's "
+                     "social care authorities: Contextual Safeguarding, Trauma-Informed "
+                     "Practice and Transitional Safeguarding.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    commands.required = True
+
+    run = commands.add_parser("run", help="run a scenario and write its results")
+    run.add_argument("scenario", nargs="?", default="historical",
+                     help="a preset name (see 'innovate scenarios') or a .toml file "
+                          "(default: historical)")
+    run.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    run.add_argument("--out", type=Path, default=None,
+                     help="output folder (default results/<scenario>-seed<N>)")
+    run.add_argument("--set", dest="overrides", action="append", default=[],
+                     metavar="KEY=VALUE", help="override a parameter, e.g. approaches.CS.q=0.4 "
+                                               "or mechanisms.macro=false (repeatable)")
+    run.add_argument("--no-plot", action="store_true", help="skip adoption.png")
+
+    commands.add_parser("scenarios", help="list the scenario presets")
+
+    params = commands.add_parser("params", help="print every parameter: default, unit, source")
+    params.add_argument("scenario", nargs="?", default="defaults",
+                        help="show the values of this preset (default: defaults)")
+    return parser
+
+
+def _seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--seed must be a whole number, got {text!r}") from None
+    if not 0 <= value < 2**63:
+        raise argparse.ArgumentTypeError(f"--seed must be from 0 to 2**63-1, got {value}")
+    return value
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``innovate``; returns the exit code."""
+    args = build_parser().parse_args(argv)
+    try:
+        if args.command == "run":
+            return _run(args)
+        if args.command == "scenarios":
+            for name, line in describe_presets():
+                print(f"{name:32s} {line}")
+            return 0
+        return _params(args.scenario)
+    except InputError as error:
+        print(f"innovate: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+
+
+def _run(args: argparse.Namespace) -> int:
+    from sim.model import InnovationModel
+
+    overrides = [parse_override(item) for item in args.overrides]
+    config = load_config(args.scenario, overrides)
+    out = args.out or Path("results") / f"{config.name}-seed{args.seed}"
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    result = InnovationModel(config=config, seed=args.seed).run()
+    print(f"Scenario '{config.name}' (seed {args.seed}): {result.size} authorities, "
+          f"{len(result.times)} steps to {result.times[-1]:g}, {result.wall_time:.2f} s")
+    print()
+    print(metrics_table(result.metrics))
+    result.save(out, plot=not args.no_plot)
+    print()
+    print(f"Results written to {out}/ (timeseries.parquet, events.parquet, agents.parquet, "
+          f"indicators.parquet, metrics.json, manifest.json"
+          f"{'' if args.no_plot else ', adoption.png'})")
+    return 0
+
+
+def metrics_table(metrics: dict[str, float]) -> str:
+    """The per-approach metrics as a plain-text table, then the simulated observed patterns."""
+    names = list(dict.fromkeys(key.split(".", 1)[1] for key in metrics
+                               if key.split(".", 1)[0] in APPROACHES))
+    lines = [f"{'metric':28s}" + "".join(f"{a:>12s}" for a in APPROACHES)]
+    for name in names:
+        lines.append(f"{name:28s}" + "".join(
+            f"{_fmt(metrics.get(f'{a}.{name}', math.nan)):>12s}" for a in APPROACHES))
+    patterns = {k.split(".", 1)[1]: v for k, v in metrics.items() if k.startswith("patterns.")}
+    if patterns:
+        lines += ["", "observed patterns (MODEL.md 8), simulated value:"]
+        lines += [f"  {name:34s}{_fmt(value):>10s}" for name, value in patterns.items()]
+    return "\n".join(lines)
+
+
+def _fmt(value: float) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    if abs(value) >= 1000 or float(value).is_integer():
+        return f"{value:.0f}"
+    return f"{value:.3g}"
+
+
+def _params(scenario: str) -> int:
+    config = load_config(scenario)
+    print("| name | default | unit | source | meaning |")
+    print("|---|---|---|---|---|")
+    for row in parameter_table(config):
+        print(f"| `{row['name']}` | {row['default']} | {row['unit']} | {row['source']} | "
+              f"{row['meaning']} |")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

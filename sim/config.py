@@ -1,0 +1,914 @@
+"""Typed, validated configuration: the schema, TOML presets, inheritance and overrides.
+
+A configuration is built in four layers, later ones winning:
+
+1. ``configs/defaults.toml``: every parameter's default value (its unit and source are in
+   this schema, so ``docs/ODD.md`` can print one table of name, default, unit and source);
+2. the preset chain (``extends = "historical"`` and so on), merged table by table, with
+   ``[[events]]`` merged by ``id`` (a child's event with the same id replaces the parent's);
+3. a user's TOML file, which extends ``defaults`` unless it says otherwise;
+4. ``KEY=VALUE`` overrides with dotted keys (``approaches.CS.q=0.4``,
+   ``events.cs-wt2023.enabled=false``), values parsed as TOML.
+
+Any problem raises :class:`sim.errors.InputError` with one line naming the key and what is allowed.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import tomllib
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from sim.errors import InputError
+
+APPROACHES: tuple[str, ...] = ("CS", "TIP", "TS")
+NATIONS: tuple[str, ...] = ("England", "Wales", "Scotland", "Northern Ireland")
+NETWORK_KINDS: tuple[str, ...] = (
+    "uk",
+    "complete",
+    "ring",
+    "regular",
+    "erdos_renyi",
+    "small_world",
+    "scale_free",
+)
+UK_SIZE = 212
+
+Nation = Literal["England", "Wales", "Scotland", "Northern Ireland"]
+Approach = Literal["CS", "TIP", "TS"]
+
+
+def param(unit: str, source: str, description: str, **constraints: Any) -> Any:
+    """A required schema field documented with its unit and source (default lives in TOML)."""
+    return Field(description=description, json_schema_extra={"unit": unit, "source": source},
+                 **constraints)
+
+
+class Section(BaseModel):
+    """Base of every configuration table: unknown keys are errors and values are frozen."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _fixed_length(name: str, values: list, n: int) -> None:
+    if len(values) != n:
+        raise ValueError(f"{name} needs exactly {n} values, got {len(values)}")
+
+
+# ---------------------------------------------------------------------------------------------
+# Parameter tables
+# ---------------------------------------------------------------------------------------------
+
+
+class TimeConfig(Section):
+    """Calendar window and step length."""
+
+    start: float = param("year", "MODEL.md 2", "Calendar time at the start of the first step.")
+    end: float = param("year", "MODEL.md 2", "Calendar time at the end of the last step.")
+    dt: float = param("year", "MODEL.md 2 (quarterly)", "Step length.", gt=0, le=1)
+
+    @model_validator(mode="after")
+    def _whole_steps(self) -> TimeConfig:
+        span = (self.end - self.start) / self.dt
+        if self.end <= self.start:
+            raise ValueError(f"time.end must be after time.start ({self.start})")
+        if abs(span - round(span)) > 1e-6:
+            raise ValueError("time.end - time.start must be a whole number of steps of time.dt")
+        return self
+
+    @property
+    def steps(self) -> int:
+        """Number of steps in the run."""
+        return round((self.end - self.start) / self.dt)
+
+
+class PopulationConfig(Section):
+    """Who the agents are."""
+
+    size: int = param(
+        "authorities", "data/authorities.csv",
+        "Number of agents: 212 is the real UK authorities; any other size resamples them "
+        "(with replacement, seeded) and needs a synthetic network.kind.", ge=2, le=2_000_000)
+
+
+class NetworkWeights(Section):
+    """Weight of each tie layer; each layer's weight is shared equally among an agent's ties in it."""
+
+    border: float = param("weight", "prior", "Shared borders (data/adjacency_edges.csv, incl. "
+                          "estuary links) or the synthetic graph's ties.", ge=0)
+    statistical_neighbours: float = param(
+        "weight", "prior", "DfE statistical neighbours, 2025 vintage (England only; directed: "
+        "an authority watches its ten neighbours).", ge=0)
+    region: float = param("weight", "prior; domain.md 4.9 (regional 0.5 vs national)",
+                          "Same region, once a `network` event switches the layer on "
+                          "(regional improvement alliances, April 2019).", ge=0)
+    learning: float = param("weight", "prior", "Learning networks of an approach (e.g. the CS "
+                            "Network from 2016), switched on by `network` events.", ge=0)
+
+
+class NetworkConfig(Section):
+    """Ties between agents: the real multiplex UK network or a synthetic graph."""
+
+    kind: Literal["uk", "complete", "ring", "regular", "erdos_renyi", "small_world",
+                  "scale_free"] = param(
+        "-", "MODEL.md 9", "The real UK multiplex network, or a synthetic graph of "
+        "population.size nodes replacing the border and statistical-neighbour layers.")
+    degree: int = param("ties", "prior", "Mean degree of a synthetic graph (ring and small_world "
+                        "need it even; scale_free attaches degree/2 ties per new node).", ge=1)
+    rewire: float = param("probability", "prior (Watts-Strogatz)",
+                          "Rewiring probability of the small_world graph.", ge=0, le=1)
+    weights: NetworkWeights
+
+
+class MechanismsConfig(Section):
+    """Switches that turn each mechanism off (MODEL.md 9)."""
+
+    macro: bool = param("switch", "MODEL.md 9", "Budget index and policy support; off: both 1.")
+    workforce: bool = param("switch", "MODEL.md 9",
+                            "Workforce data; off: condition (b) is 1 and no workforce crises.")
+    shocks: bool = param("switch", "MODEL.md 9", "Leadership changes, Ofsted inadequate "
+                         "judgements, workforce crises and disruption events (COVID).")
+    synergy: bool = param("switch", "MODEL.md 4.7", "The TIP-CS-TS triad boosts.")
+    feedback: bool = param("switch", "MODEL.md 4.6",
+                           "Policy feedback and re-prompting from Wider system change.")
+    conditions: bool = param("switch", "MODEL.md 9", "The five conditions; off: every hazard "
+                             "equals its base rate (C = 1 for good, 1 - C = 1 for bad hazards).")
+    need: bool = param("switch", "MODEL.md 4.2", "Deprivation-driven need in prompting.")
+
+
+class StagesConfig(Section):
+    """Stage structure and how visible each stage is to peers."""
+
+    collapsed: bool = param("switch", "MODEL.md 9", "Adopted / not adopted only: a prompted "
+                            "journey is an adopter, visible with weight 1, and never moves again.")
+    visibility: list[float] = param(
+        "weight", "MODEL.md 4.1", "Peer visibility v of stages 0-6 in exposure.")
+    paused_visibility: float = param("fraction", "prior",
+                                     "Visibility of a paused journey relative to an active one.",
+                                     ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> StagesConfig:
+        _fixed_length("stages.visibility", self.visibility, 7)
+        if self.visibility[0] != 0 or min(self.visibility) < 0:
+            raise ValueError("stages.visibility must start with 0 (not started) and be >= 0")
+        return self
+
+
+class ApproachConfig(Section):
+    """Parameters of one approach."""
+
+    p0: float = param("1/year", "MODEL.md 4.2 prior; domain.md 2.1 (Bass p 0.03-0.04)",
+                      "External prompting rate at policy support 1.", ge=0)
+    q: float = param("1/year", "MODEL.md 4.2 prior; domain.md 2.1 (Bass q 0.33-0.49)",
+                     "Peer prompting rate at full exposure.", ge=0)
+    speed: float = param("multiplier", "MODEL.md 4.4 prior",
+                         "Progression speed m of the approach.", gt=0)
+    complexity: float = param("0-1", "MODEL.md 4.3c prior", "Design complexity.", ge=0, le=1)
+    policy: float = param("index", "MODEL.md 5 prior", "Policy support before any policy event "
+                          "(1 = supportive; multiplies p0).", ge=0)
+    cost_multiplier: float = param("multiplier", "MODEL.md 4.8 (CS costliest; Innovate "
+                                   "finding 3)", "Cost relative to the per-stage cost table.",
+                                   ge=0)
+    initial_stage: int = param("stage", "-", "Stage of every journey at the start (0 = not "
+                               "started; 1 for the Markov-chain reduction).", ge=0, le=6)
+
+
+class ApproachesConfig(Section):
+    """One table per approach."""
+
+    CS: ApproachConfig
+    TIP: ApproachConfig
+    TS: ApproachConfig
+
+    def __getitem__(self, name: str) -> ApproachConfig:
+        return getattr(self, name)
+
+
+class PromptingConfig(Section):
+    """Moving from not started (0) to Mobilising (1), and renewal of ended journeys."""
+
+    need_rate: float = param("1/year", "MODEL.md 4.2 prior",
+                             "Prompting from need (deprivation rank 0-1) once an approach exists.",
+                             ge=0)
+    restart_weight: float = param("fraction", "MODEL.md 4.5", "Weight of prompting for an ended "
+                                  "journey after its cooldown (renewal).", ge=0, le=1)
+    restart_cooldown: float = param("years", "MODEL.md 4.5", "Time before an ended journey can "
+                                    "restart.", ge=0)
+
+
+class ConditionWeights(Section):
+    """Weights of the five conditions in their geometric mean C."""
+
+    case: float = param("weight", "MODEL.md 4.3 prior", "(a) case and buy-in.", ge=0)
+    workforce: float = param("weight", "MODEL.md 4.3; Lefevre et al. 2025",
+                             "(b) workforce capacity, skill and leadership.", ge=0)
+    design: float = param("weight", "MODEL.md 4.3 prior", "(c) achievable design.", ge=0)
+    culture: float = param("weight", "MODEL.md 4.3; Lefevre et al. 2025",
+                           "(d) open, reflexive culture.", ge=0)
+    macro: float = param("weight", "MODEL.md 4.3 (smaller than workforce and culture)",
+                         "(e) benign macro context.", ge=0)
+
+    @model_validator(mode="after")
+    def _positive_total(self) -> ConditionWeights:
+        if self.case + self.workforce + self.design + self.culture + self.macro <= 0:
+            raise ValueError("conditions.weights must not all be 0")
+        return self
+
+
+class ConditionsConfig(Section):
+    """The five conditions of the Innovate Project's finding 1 (MODEL.md 4.3)."""
+
+    weights: ConditionWeights
+    case_baseline: float = param("0-1", "prior", "Case (a) with no exposure, policy or "
+                                 "co-production.", ge=0, le=1)
+    case_exposure: float = param("per unit exposure", "prior",
+                                 "How fast peers' evidence builds the case.", ge=0)
+    case_policy: float = param("per unit policy", "prior",
+                               "How fast policy support builds the case (policy capped at 2).",
+                               ge=0)
+    case_coproduction: float = param("per unit", "prior",
+                                     "How fast co-production builds the case.", ge=0)
+    coproduction_rate: float = param("1/year", "prior; Innovate finding 3 (co-production "
+                                     "emergent)", "Growth of co-production while Designing or "
+                                     "beyond.", ge=0)
+    workforce_reference: float = param("rate", "MODEL.md 4.3b", "Turnover, vacancy and agency "
+                                       "rate at which they start to cost capacity.", ge=0, le=1)
+    workforce_coefficients: list[float] = param(
+        "per unit rate", "MODEL.md 4.3b", "Capacity lost per unit of turnover, vacancy and "
+        "agency rate above the reference.")
+    workforce_floor: float = param("0-1", "prior", "Lowest workforce condition.", ge=0, le=1)
+    leadership_factor: float = param("multiplier", "MODEL.md 4.3b (halved)", "Workforce "
+                                     "condition multiplier in the year after a new director.",
+                                     ge=0, le=1)
+    leadership_window: float = param("years", "MODEL.md 4.3b", "How long that lasts.", ge=0)
+    absorptive_initial: float = param("0-1", "prior", "Absorptive capacity with nothing "
+                                      "integrated yet.", ge=0, le=1)
+    absorptive_gain: float = param("per approach", "MODEL.md 4.3c; Cohen & Levinthal 1990",
+                                   "Absorptive capacity gained per approach ever integrated.",
+                                   ge=0)
+    culture_by_grade: list[float] = param(
+        "0-1", "prior from Ofsted grade", "Initial culture of an English authority graded "
+        "Outstanding, Good, Requires improvement, Inadequate.")
+    culture_ungraded: dict[Nation, float] = param(
+        "0-1", "prior (Scotland: sympathetic context, Innovate finding 3)",
+        "Initial culture where there is no Ofsted grade, by nation.")
+    culture_tip_gain: float = param("1/year", "MODEL.md 4.3d prior", "Culture growth while TIP "
+                                    "is integrated.", ge=0)
+    culture_churn_loss: float = param("1/year per 10 points", "MODEL.md 4.3d prior",
+                                      "Culture loss per 10 points of turnover above 15%.", ge=0)
+    culture_reversion: float = param("1/year", "prior", "Pull of culture back to its initial "
+                                     "value.", ge=0)
+    culture_inadequate_drop: float = param("0-1", "MODEL.md 4.3d prior",
+                                           "Culture lost at an inadequate judgement.", ge=0, le=1)
+    macro_policy_reference: float = param("index", "prior", "Policy support at which the macro "
+                                          "condition (e) is no longer held back by policy.", gt=0)
+    deprivation_gain: float = param("per sd", "MODEL.md 5; domain.md 3.2 (deprived areas cut "
+                                    "53% vs 38%)", "Extra budget cut per within-nation standard "
+                                    "deviation of deprivation.", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> ConditionsConfig:
+        _fixed_length("conditions.workforce_coefficients", self.workforce_coefficients, 3)
+        _fixed_length("conditions.culture_by_grade", self.culture_by_grade, 4)
+        missing = set(NATIONS) - set(self.culture_ungraded)
+        if missing:
+            raise ValueError(f"conditions.culture_ungraded needs every nation; missing "
+                             f"{sorted(missing)}")
+        for value in [*self.culture_by_grade, *self.culture_ungraded.values()]:
+            if not 0 <= value <= 1:
+                raise ValueError("culture values must lie in [0, 1]")
+        return self
+
+
+class NationWorkforce(Section):
+    """Assumed workforce rates of a nation without per-authority data."""
+
+    turnover: float = param("rate", "prior", "Annual turnover rate.", ge=0, le=1)
+    vacancy: float = param("rate", "prior", "Vacancy rate.", ge=0, le=1)
+    agency: float = param("rate", "prior", "Agency worker rate.", ge=0, le=1)
+
+
+class WorkforceConfig(Section):
+    """Workforce data and crises (England: DfE series 2016-2025; other nations: assumptions)."""
+
+    nations: dict[Literal["Wales", "Scotland", "Northern Ireland"], NationWorkforce] = param(
+        "rates", "prior (no per-authority series)", "Workforce rates of Wales, Scotland and NI.")
+    follow_england_trend: bool = param(
+        "switch", "prior", "Scale the other nations' rates by England's year-on-year national "
+        "trend (2022 trough everywhere).")
+    crisis_threshold: float = param("0-1", "MODEL.md 4.5", "Workforce condition below which an "
+                                    "authority is in crisis.", ge=0, le=1)
+    crisis_pause_rate: float = param("1/year", "MODEL.md 4.5", "Pause hazard of every active "
+                                     "journey during a workforce crisis.", ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> WorkforceConfig:
+        missing = {"Wales", "Scotland", "Northern Ireland"} - set(self.nations)
+        if missing:
+            raise ValueError(f"workforce.nations needs {sorted(missing)}")
+        return self
+
+
+class ProgressionConfig(Section):
+    """Moving forward, pausing, resuming, revisiting and ending (MODEL.md 4.4-4.5)."""
+
+    years_per_stage: list[float] = param(
+        "years", "MODEL.md 4.4 (Hackney; Scale-Up; NIRN 2-4 years)", "Mean years in stages 1-5 "
+        "before moving on, at C = 1 and speed 1.")
+    revisit_rate: list[float] = param(
+        "1/year", "prior", "Hazard of going back one stage from stages 1-6 at C = 0 "
+        "(stage 1 cannot go back).")
+    end_rate: list[float] = param(
+        "1/year", "domain.md 4.9 (10-20%/year at stages 1-3 under austerity)",
+        "Hazard of ending an active journey at stages 1-6 at C = 0.")
+    pause_rate: float = param("1/year", "prior (loss of momentum, Innovate ch. 3)",
+                              "Hazard of pausing an active journey at C = 0.", ge=0)
+    resume_rate: float = param("1/year", "MODEL.md 4.5", "Hazard of resuming a paused journey "
+                               "at C = 1.", ge=0)
+    end_paused_rate: float = param("1/year", "MODEL.md 4.5", "Hazard of ending a paused journey "
+                                   "at C = 0.", ge=0)
+    rigidity_culture: float = param("0-1", "MODEL.md 4.5; domain.md 1.3", "Culture below which "
+                                    "an Integrating journey is in the rigidity trap.", ge=0, le=1)
+    rigidity_factor: float = param("multiplier", "prior", "Integrating-to-Growing hazard "
+                                   "multiplier in the rigidity trap.", ge=0, le=1)
+    funding_boost: float = param("multiplier", "domain.md 1.5 (funding 'fundamental')",
+                                 "Progression multiplier while a programme funds the journey.",
+                                 ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> ProgressionConfig:
+        _fixed_length("progression.years_per_stage", self.years_per_stage, 5)
+        _fixed_length("progression.revisit_rate", self.revisit_rate, 6)
+        _fixed_length("progression.end_rate", self.end_rate, 6)
+        if min(self.years_per_stage) <= 0:
+            raise ValueError("progression.years_per_stage must all be > 0")
+        if min(self.revisit_rate) < 0 or min(self.end_rate) < 0:
+            raise ValueError("progression rates must be >= 0")
+        if self.revisit_rate[0] != 0:
+            raise ValueError("progression.revisit_rate[0] must be 0 (Mobilising has no "
+                             "earlier stage)")
+        return self
+
+
+class ShocksConfig(Section):
+    """Leadership changes, Ofsted judgements and the end of funded programmes (MODEL.md 4.5)."""
+
+    leadership_change_rate: float = param("1/year", "MODEL.md 4.5 (four-year tenure)",
+                                          "Hazard of a change of director.", ge=0)
+    leadership_pause_probability: float = param("probability", "MODEL.md 4.5", "Chance that "
+                                                "each active journey pauses at a change.",
+                                                ge=0, le=1)
+    leadership_revisit_probability: float = param(
+        "probability", "MODEL.md 4.5", "Chance that a paused journey at Developing or earlier "
+        "goes back a stage at a change.", ge=0, le=1)
+    inadequate_rate: float = param("1/year", "domain.md 3.5 (13% inadequate on a ~3-year "
+                                   "cycle)", "Hazard of an inadequate judgement (England) at "
+                                   "culture 0.5; scales with 2(1 - culture).", ge=0)
+    inadequate_pause_years: list[float] = param(
+        "years", "MODEL.md 4.5 (1-2 years)", "Range of the compliance pause after an "
+        "inadequate judgement.")
+    programme_end_pause_probability: float = param(
+        "probability", "MODEL.md 4.5; NAO/PAC 2022 (funding cliff)", "Chance that a funded "
+        "journey pauses when its programme ends.", ge=0, le=1)
+    poverty_budget: float = param("index", "MODEL.md 4.5 (poverty trap)", "Budget index below "
+                                  "which such a journey ends instead.", ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> ShocksConfig:
+        _fixed_length("shocks.inadequate_pause_years", self.inadequate_pause_years, 2)
+        low, high = self.inadequate_pause_years
+        if not 0 <= low <= high:
+            raise ValueError("shocks.inadequate_pause_years must be [low, high] with "
+                             "0 <= low <= high")
+        return self
+
+
+class SynergyConfig(Section):
+    """The TIP-CS-TS triad (MODEL.md 4.7)."""
+
+    tip_to_cs_ts: float = param("fraction", "MODEL.md 4.7 prior (+25%)", "Extra progression "
+                                "of CS and TS where TIP is Integrating or beyond.", ge=0)
+    cs_to_tip: float = param("fraction", "MODEL.md 4.7 prior (+10%)", "Extra progression of TIP "
+                             "where CS is Integrating or beyond.", ge=0)
+
+
+class FeedbackConfig(Section):
+    """Wider system change feeding back into policy (MODEL.md 4.6)."""
+
+    policy_gain: float = param("index per share", "prior", "Policy support added per share of "
+                               "a nation's authorities at Wider system change.", ge=0)
+    reprompt_rate: float = param("1/year", "prior", "Prompting of an authority's other "
+                                 "approaches while one is at Wider system change.", ge=0)
+
+
+class CostsConfig(Section):
+    """Illustrative costs (MODEL.md 4.8): a model, not evidence."""
+
+    per_stage: list[float] = param("GBP/year per 10,000 children", "prior (illustrative)",
+                                   "Cost of an active journey at stages 1-6.")
+    paused_fraction: float = param("fraction", "prior", "Cost of a paused journey relative to "
+                                   "an active one.", ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _check(self) -> CostsConfig:
+        _fixed_length("costs.per_stage", self.per_stage, 6)
+        if min(self.per_stage) < 0:
+            raise ValueError("costs.per_stage must be >= 0")
+        return self
+
+
+class OutcomesConfig(Section):
+    """Lagged outcome index (MODEL.md 4.8; Innovate finding 1: outcomes take longer)."""
+
+    lag_years: float = param("years", "Innovate finding 1; Hackney evaluation ('too soon')",
+                             "Years at Integrating or beyond before outcomes move.", ge=0)
+    rise_rate: float = param("1/year", "prior", "Rise of the outcome index towards 1.", ge=0)
+    decay_rate: float = param("1/year", "prior", "Decay of the outcome index otherwise.", ge=0)
+
+
+class ChainConfig(Section):
+    """Per-step transition probabilities that replace the progression rates (V10 reduction).
+
+    With the network, macro, shocks and conditions off they are exactly the per-step forward,
+    backward and exit probabilities of a Markov chain on stages 1-5 (stage 6 absorbing).
+    """
+
+    forward: list[float] = param("probability/step", "validation.md V10", "Stages 1-5 forward.")
+    backward: list[float] = param("probability/step", "validation.md V10", "Stages 1-5 back.")
+    exit: list[float] = param("probability/step", "validation.md V10", "Stages 1-5 ending.")
+
+    @model_validator(mode="after")
+    def _check(self) -> ChainConfig:
+        for name in ("forward", "backward", "exit"):
+            values = getattr(self, name)
+            _fixed_length(f"chain.{name}", values, 5)
+            if min(values) < 0:
+                raise ValueError(f"chain.{name} must be >= 0")
+        for s, total in enumerate(map(sum, zip(self.forward, self.backward, self.exit,
+                                               strict=True)), start=1):
+            if total >= 1:
+                raise ValueError(f"chain probabilities of stage {s} must sum to less than 1")
+        if self.backward[0] != 0:
+            raise ValueError("chain.backward[0] must be 0 (Mobilising has no earlier stage)")
+        return self
+
+
+# ---------------------------------------------------------------------------------------------
+# Scenario events
+# ---------------------------------------------------------------------------------------------
+
+
+class Event(Section):
+    """A dated, editable entry of the scenario timeline."""
+
+    id: str = Field(min_length=1, description="Unique name; a child preset replaces it by id.")
+    date: float = Field(description="Decimal year at which the event takes effect.")
+    label: str = Field(min_length=1, description="Plain words, used in the event log.")
+    source: str = Field("", description="Where the date and value come from.")
+    enabled: bool = Field(True, description="false removes the event (counterfactuals).")
+
+
+class BudgetEvent(Event):
+    """A knot of a nation's budget index; the index is linear between knots."""
+
+    kind: Literal["budget"]
+    nations: list[Nation] = Field(min_length=1)
+    value: float = Field(ge=0, le=2)
+
+
+class PolicyEvent(Event):
+    """A step change of policy support for one approach in some nations."""
+
+    kind: Literal["policy"]
+    approach: Approach
+    nations: list[Nation] = Field(min_length=1)
+    value: float = Field(ge=0)
+
+
+class NetworkEvent(Event):
+    """Switch a tie layer on (or off) for agents of some nations."""
+
+    kind: Literal["network"]
+    layer: Literal["region", "learning"]
+    approach: Approach | None = None
+    nations: list[Nation] = Field(min_length=1)
+    active: bool = True
+
+    @model_validator(mode="after")
+    def _approach_for_learning(self) -> NetworkEvent:
+        if (self.layer == "learning") != (self.approach is not None):
+            raise ValueError("a learning network needs an approach; a region layer has none")
+        return self
+
+
+class SeedEvent(Event):
+    """Named authorities (or whole nations) start or move up a journey, perhaps funded."""
+
+    kind: Literal["seed"]
+    approach: Approach
+    agents: list[str] = Field(default_factory=list)
+    nations: list[Nation] = Field(default_factory=list)
+    stage: int = Field(ge=1, le=6)
+    funded_until: float | None = None
+
+    @model_validator(mode="after")
+    def _who(self) -> SeedEvent:
+        if not self.agents and not self.nations:
+            raise ValueError("a seed event needs agents or nations")
+        if self.funded_until is not None and self.funded_until <= self.date:
+            raise ValueError("funded_until must be after date")
+        return self
+
+
+class DisruptionEvent(Event):
+    """A period in which progression slows everywhere (e.g. COVID)."""
+
+    kind: Literal["disruption"]
+    until: float
+    progression: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> DisruptionEvent:
+        if self.until <= self.date:
+            raise ValueError("until must be after date")
+        return self
+
+
+class HazardScaleEvent(Event):
+    """From its date, every hazard of every agent is multiplied by value (a pure time change)."""
+
+    kind: Literal["hazard_scale"]
+    value: float = Field(ge=0)
+
+
+class WorkforceEvent(Event):
+    """From its date, multiply workforce rates in some nations (e.g. a workforce crisis)."""
+
+    kind: Literal["workforce"]
+    nations: list[Nation] = Field(min_length=1)
+    turnover: float = Field(1.0, ge=0)
+    vacancy: float = Field(1.0, ge=0)
+    agency: float = Field(1.0, ge=0)
+
+
+AnyEvent = Annotated[
+    BudgetEvent | PolicyEvent | NetworkEvent | SeedEvent | DisruptionEvent | HazardScaleEvent
+    | WorkforceEvent,
+    Field(discriminator="kind"),
+]
+EVENT_KINDS = ("budget", "policy", "network", "seed", "disruption", "hazard_scale", "workforce")
+
+
+class Config(Section):
+    """A complete, validated scenario configuration."""
+
+    name: str = Field(min_length=1)
+    description: str = ""
+    time: TimeConfig
+    population: PopulationConfig
+    network: NetworkConfig
+    mechanisms: MechanismsConfig
+    stages: StagesConfig
+    approaches: ApproachesConfig
+    prompting: PromptingConfig
+    conditions: ConditionsConfig
+    workforce: WorkforceConfig
+    progression: ProgressionConfig
+    shocks: ShocksConfig
+    synergy: SynergyConfig
+    feedback: FeedbackConfig
+    costs: CostsConfig
+    outcomes: OutcomesConfig
+    chain: ChainConfig | None = None
+    events: list[AnyEvent] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _check(self) -> Config:
+        if self.network.kind == "uk" and self.population.size != UK_SIZE:
+            raise ValueError(f"population.size must be {UK_SIZE} with network.kind = 'uk' (the "
+                             "real authorities); choose a synthetic network.kind for other sizes")
+        if self.network.kind in ("ring", "small_world") and self.network.degree % 2:
+            raise ValueError(f"network.degree must be even for network.kind = "
+                             f"'{self.network.kind}'")
+        if self.network.kind != "uk" and self.network.kind != "complete":
+            if self.network.degree >= self.population.size:
+                raise ValueError("network.degree must be smaller than population.size")
+        if self.network.kind == "regular" and (
+                self.network.degree * self.population.size) % 2:
+            raise ValueError("network.degree * population.size must be even for a regular graph")
+        ids = [e.id for e in self.events]
+        duplicates = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicates:
+            raise ValueError(f"events: duplicate id {duplicates[0]!r}")
+        return self
+
+    @property
+    def active_events(self) -> list:
+        """Enabled events in date order."""
+        return sorted((e for e in self.events if e.enabled), key=lambda e: e.date)
+
+
+# ---------------------------------------------------------------------------------------------
+# Loading: presets, inheritance, overrides, errors
+# ---------------------------------------------------------------------------------------------
+
+
+def presets_dir() -> Path:
+    """The folder of TOML presets: inside the installed package, or ``configs/`` of a checkout."""
+    packaged = Path(__file__).resolve().parent / "configs"
+    if packaged.is_dir():
+        return packaged
+    return Path(__file__).resolve().parent.parent / "configs"
+
+
+def preset_names() -> list[str]:
+    """Names of the scenario presets (every TOML in the presets folder but ``defaults``)."""
+    return sorted(p.stem for p in presets_dir().glob("*.toml") if p.stem != "defaults")
+
+
+def describe_presets() -> list[tuple[str, str]]:
+    """(name, one-line description) of every preset."""
+    rows = []
+    for name in preset_names():
+        raw = _read_toml(presets_dir() / f"{name}.toml")
+        rows.append((name, str(raw.get("description", "")).strip().splitlines()[0]
+                     if raw.get("description") else ""))
+    return rows
+
+
+def _read_toml(path: Path) -> dict:
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InputError(f"{path}: file not found") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"{path}: cannot read ({exc})") from None
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise InputError(f"{path}: malformed TOML: {exc}") from None
+
+
+def _resolve(scenario: str | Path) -> Path:
+    text = str(scenario)
+    if text.endswith(".toml") or Path(text).is_file():
+        return Path(text)
+    path = presets_dir() / f"{text}.toml"
+    if not path.is_file():
+        raise InputError(f"unknown scenario {text!r}; choose one of: "
+                         f"{', '.join(preset_names())} (or give a .toml file)")
+    return path
+
+
+def _merge(base: dict, child: Mapping) -> dict:
+    """Deep-merge child into a copy of base; events merge by id."""
+    out = copy.deepcopy(base)
+    for key, value in child.items():
+        if key == "events":
+            out["events"] = _merge_events(out.get("events", []), value)
+        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
+            out[key] = _merge(out[key], value)
+        else:
+            out[key] = copy.deepcopy(value)
+    return out
+
+
+def _merge_events(base: list, child: Any) -> list:
+    if not isinstance(child, list):
+        raise InputError("events: must be an array of tables ([[events]])")
+    out = [copy.deepcopy(e) for e in base]
+    index = {e.get("id"): i for i, e in enumerate(out) if isinstance(e, dict)}
+    for event in child:
+        if not isinstance(event, dict):
+            raise InputError("events: every entry must be a table with an id")
+        if event.get("id") in index:
+            merged = _merge(out[index[event["id"]]], event)
+            out[index[event["id"]]] = merged
+        else:
+            index[event.get("id")] = len(out)
+            out.append(copy.deepcopy(event))
+    return out
+
+
+def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    resolved = path.resolve()
+    if resolved in seen:
+        raise InputError(f"{path}: extends forms a cycle")
+    raw = _read_toml(path)
+    defaults = (presets_dir() / "defaults.toml").resolve()
+    parent = raw.pop("extends", None if resolved == defaults else "defaults")
+    if parent is None:
+        return raw
+    if not isinstance(parent, str):
+        raise InputError(f"{path}: extends must be a scenario name or a .toml path")
+    parent_path = path.parent / parent if parent.endswith(".toml") else _resolve(parent)
+    base = _load_chain(parent_path, (*seen, resolved))
+    base.pop("name", None)
+    base.pop("description", None)
+    return _merge(base, raw)
+
+
+def parse_override(item: str) -> tuple[str, Any]:
+    """Split ``KEY=VALUE`` and parse VALUE as a TOML value (bare words become strings)."""
+    key, sep, text = item.partition("=")
+    key = key.strip()
+    if not sep or not key:
+        raise InputError(f"--set {item!r}: expected KEY=VALUE, e.g. approaches.CS.q=0.4")
+    try:
+        value = tomllib.loads(f"v = {text.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = text.strip()
+    return key, value
+
+
+def _apply_override(raw: dict, key: str, value: Any) -> None:
+    parts = key.replace("__", ".").split(".")
+    if parts[0] == "events":
+        if len(parts) < 3:
+            raise InputError(f"{key}: use events.<id>.<field>, e.g. events.cs-wt2023.enabled")
+        matches = [e for e in raw.get("events", []) if e.get("id") == parts[1]]
+        if not matches:
+            ids = ", ".join(e.get("id", "?") for e in raw.get("events", []))
+            raise InputError(f"{key}: no event with id {parts[1]!r}; events are: {ids or 'none'}")
+        target, parts = matches[0], parts[2:]
+    else:
+        target = raw
+    for part in parts[:-1]:
+        nxt = target.get(part)
+        if nxt is None:
+            nxt = target[part] = {}
+        if not isinstance(nxt, dict):
+            raise InputError(f"{key}: {part!r} is a value, not a table")
+        target = nxt
+    target[parts[-1]] = value
+
+
+def load_config(scenario: str | Path | Mapping = "historical",
+                overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> Config:
+    """Load a preset name, a TOML path or a raw mapping, apply dotted overrides and validate."""
+    if isinstance(scenario, Mapping):
+        source = "<mapping>"
+        raw = _merge(_load_chain(presets_dir() / "defaults.toml"), scenario)
+    else:
+        path = _resolve(scenario)
+        source = str(path)
+        raw = _load_chain(path)
+        raw.setdefault("name", path.stem)
+    items = list(overrides.items() if isinstance(overrides, Mapping) else overrides)
+    for key, value in items:
+        _apply_override(raw, key, value)
+    return validate(raw, source, {key.replace("__", ".") for key, _ in items})
+
+
+def validate(raw: Mapping, source: str = "<config>", overridden: set[str] = frozenset()) -> Config:
+    """Validate a merged raw mapping, turning the first error into a one-line InputError.
+
+    The message names the file, or ``--set`` when the offending key was an override.
+    """
+    try:
+        return Config.model_validate(raw)
+    except ValidationError as exc:
+        message = _describe(exc.errors()[0], raw)
+        key = message.split(":", 1)[0]
+        origin = "--set" if key in overridden else source
+        raise InputError(f"{origin}: {message}") from None
+
+
+def _describe(error: dict, raw: Mapping) -> str:
+    loc = list(error["loc"])
+    key = _dotted(loc, raw)
+    kind = error["type"]
+    if kind == "extra_forbidden":
+        allowed = _allowed(loc[:-1], raw)
+        hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
+        return f"{key}: unknown key{hint}"
+    if kind == "missing":
+        return f"{key}: missing (required)"
+    if kind == "union_tag_invalid":
+        return f"{key}.kind: unknown event kind {error['ctx']['tag']!r}; allowed: " \
+               f"{', '.join(EVENT_KINDS)}"
+    if kind == "union_tag_not_found":
+        return f"{key}: an event needs kind, one of: {', '.join(EVENT_KINDS)}"
+    message = error["msg"].removeprefix("Value error, ")
+    if kind == "value_error":
+        return f"{key}: {message}" if key else message
+    got = error.get("input")
+    shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
+    return f"{key}: {message[0].lower()}{message[1:]}{shown}"
+
+
+def _dotted(loc: list, raw: Mapping) -> str:
+    parts: list[str] = []
+    i = 0
+    while i < len(loc):
+        item = loc[i]
+        if item == "events" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
+            events = raw.get("events", [])
+            n = loc[i + 1]
+            ident = events[n].get("id") if n < len(events) and isinstance(events[n], dict) \
+                else None
+            parts.append(f"events.{ident}" if ident else f"events[{n}]")
+            i += 2
+            if i < len(loc) and loc[i] in EVENT_KINDS:
+                i += 1
+            continue
+        if item == "[key]":
+            i += 1
+            continue
+        parts.append(f"[{item}]" if isinstance(item, int) else str(item))
+        i += 1
+    return ".".join(parts).replace(".[", "[")
+
+
+def _allowed(loc: list, raw: Mapping) -> list[str]:
+    model: Any = Config
+    i = 0
+    while i < len(loc):
+        item = loc[i]
+        if item == "events":
+            if i + 2 < len(loc) + 1 and len(loc) > i + 2 and loc[i + 2] in EVENT_KINDS:
+                kind = loc[i + 2]
+                model = {"budget": BudgetEvent, "policy": PolicyEvent, "network": NetworkEvent,
+                         "seed": SeedEvent, "disruption": DisruptionEvent,
+                         "hazard_scale": HazardScaleEvent, "workforce": WorkforceEvent}[kind]
+                i += 3
+                continue
+            return []
+        field = getattr(model, "model_fields", {}).get(item)
+        if field is None:
+            return []
+        model = _model_of(field.annotation)
+        i += 1
+        if model is None:
+            return []
+    return list(getattr(model, "model_fields", {}))
+
+
+def _model_of(annotation: Any) -> Any:
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    for arg in getattr(annotation, "__args__", ()):
+        found = _model_of(arg)
+        if found is not None:
+            return found
+    return None
+
+
+def flatten(config: Config) -> dict[str, Any]:
+    """Every parameter as ``dotted.key -> value`` (events excluded), for tables and manifests."""
+    out: dict[str, Any] = {}
+
+    def walk(prefix: str, value: Any) -> None:
+        if isinstance(value, dict):
+            for k, v in value.items():
+                walk(f"{prefix}.{k}" if prefix else str(k), v)
+        else:
+            out[prefix] = value
+
+    data = config.model_dump(mode="json", exclude={"events", "name", "description"})
+    walk("", data)
+    return out
+
+
+def parameter_table(config: Config | None = None) -> list[dict[str, str]]:
+    """Rows of name, default, unit, source and meaning for every documented parameter."""
+    config = config or load_config(presets_dir() / "defaults.toml")
+    values = flatten(config)
+    rows = []
+    for name, value in values.items():
+        field = _field_for(name)
+        if field is None:
+            continue
+        extra = field.json_schema_extra or {}
+        rows.append({"name": name, "default": _show(value), "unit": extra.get("unit", ""),
+                     "source": extra.get("source", ""), "meaning": field.description or ""})
+    return rows
+
+
+def _field_for(dotted: str) -> Any:
+    model: Any = Config
+    field = None
+    for part in dotted.split("."):
+        fields = getattr(model, "model_fields", None)
+        if fields is None:
+            return field
+        if part in fields:
+            field = fields[part]
+            model = _model_of(field.annotation)
+        elif part not in NATIONS:
+            return None
+    return field
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float) and math.isfinite(value):
+        return f"{value:g}"
+    if isinstance(value, list):
+        return "[" + ", ".join(_show(v) for v in value) + "]"
+    return str(value).lower() if isinstance(value, bool) else str(value)

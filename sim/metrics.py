@@ -1,0 +1,80 @@
+"""Summary metrics of one run (MODEL.md 7) and the simulated values of the observed patterns (8)."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim.config import APPROACHES, NATIONS
+
+SCOPES: dict[str, tuple[str, ...]] = {
+    "UK": NATIONS,
+    "England and Wales": ("England", "Wales"),
+    "England": ("England",),
+    "Wales": ("Wales",),
+    "Scotland": ("Scotland",),
+    "Northern Ireland": ("Northern Ireland",),
+}
+MEASURES: dict[str, int] = {"engaged": 1, "implementing": 3, "integrating": 4}
+
+
+def measure_counts(counts: np.ndarray, measure: str, scope: str = "UK") -> np.ndarray:
+    """Journeys at or beyond a measure's stage and not ended, shape (steps, approaches).
+
+    ``counts`` has shape (steps, nations, approaches, stages, statuses).
+    """
+    nations = [NATIONS.index(n) for n in SCOPES[scope]]
+    alive = counts[:, nations, :, MEASURES[measure]:, :2]
+    return alive.sum(axis=(1, 3, 4))
+
+
+def first_time(times: np.ndarray, series: np.ndarray, threshold: float) -> float:
+    """First step-end time at which series reaches threshold (NaN if never)."""
+    hits = np.flatnonzero(series >= threshold - 1e-9)
+    return float(times[hits[0]]) if len(hits) else math.nan
+
+
+def value_at(times: np.ndarray, series: np.ndarray, when: float) -> float:
+    """Value at the last step ending at or before ``when`` (NaN outside the run)."""
+    if when < times[0] - 1e-9 or when > times[-1] + 1e-9:
+        return math.nan
+    return float(series[np.searchsorted(times, when + 1e-9) - 1])
+
+
+def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: float,
+                    events: pd.DataFrame, spend: np.ndarray, outcome_years: np.ndarray,
+                    outcome_end: np.ndarray, clustering: dict[str, float],
+                    observed: pd.DataFrame | None) -> dict[str, float]:
+    """Flat ``name -> value`` metrics; NaN marks what the run cannot say (e.g. out of window)."""
+    engaged = measure_counts(counts, "engaged")
+    integrated = measure_counts(counts, "integrating")
+    uptake = events[(events["kind"].isin(["prompt", "restart"]))
+                    | ((events["kind"] == "seed") & (events["from_stage"] == 0))]
+    out: dict[str, float] = {}
+    for a, name in enumerate(APPROACHES):
+        share_e, share_i = engaged[:, a] / size, integrated[:, a] / size
+        years = np.floor(uptake.loc[uptake["approach"] == name, "time"] - dt + 1e-9)
+        peak = years.value_counts().sort_index()
+        out |= {
+            f"{name}.year_engaged_10pct": first_time(times, share_e, 0.10),
+            f"{name}.year_engaged_50pct": first_time(times, share_e, 0.50),
+            f"{name}.year_integrated_10pct": first_time(times, share_i, 0.10),
+            f"{name}.year_integrated_50pct": first_time(times, share_i, 0.50),
+            f"{name}.share_integrated_2030": value_at(times, share_i, 2030.0),
+            f"{name}.engaged_end": float(engaged[-1, a]),
+            f"{name}.integrated_end": float(integrated[-1, a]),
+            f"{name}.peak_uptake_year": float(peak.idxmax()) if len(peak) else math.nan,
+            f"{name}.clustering_moran_i": clustering.get(name, math.nan),
+            f"{name}.spend_gbp_m": float(spend[a]) / 1e6,
+            f"{name}.outcome_end": float(outcome_end[a]),
+            f"{name}.outcome_years_per_gbp_m": (float(outcome_years[a]) / (spend[a] / 1e6)
+                                                if spend[a] > 0 else math.nan),
+        }
+    if observed is not None:
+        for row in observed.itertuples():
+            series = measure_counts(counts, row.measure, row.scope)[:, APPROACHES.index(
+                row.approach)]
+            out[f"patterns.{row.metric}"] = value_at(times, series, row.time)
+    return out

@@ -1,0 +1,136 @@
+"""The Mesa model: 212 UK authorities (or any population) on innovation journeys for CS, TIP, TS."""
+
+from __future__ import annotations
+
+import copy
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+import mesa
+import numpy as np
+
+from sim.agents import Authority
+from sim.config import APPROACHES, NATIONS, Config, load_config
+from sim.data import load_uk
+from sim.errors import InputError
+from sim.journey import JourneyState, Mechanics
+from sim.metrics import MEASURES, SCOPES
+from sim.network import build_network
+from sim.population import build_population
+from sim.results import Recorder, RunResult
+from sim.scenario import compile_timeline
+
+
+def check_seed(seed: Any) -> int:
+    """A seed must be a whole number from 0 to 2**63 - 1."""
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
+            0 <= int(seed) < 2**63):
+        raise InputError(f"seed: must be a whole number from 0 to 2**63-1 (got {seed!r})")
+    return int(seed)
+
+
+class InnovationModel(mesa.Model):
+    """Innovation journeys of children's social care authorities (see docs/ODD.md).
+
+    State lives in numpy arrays (``model.state``, one row per agent, one column per approach);
+    each ``step()`` advances every journey by one ``time.dt`` with whole-array operations.
+    ``model.agents`` holds one :class:`sim.agents.Authority` per agent, a thin view of those
+    arrays, so Mesa's AgentSet and DataCollector work as usual.
+
+    Args:
+        scenario: a preset name, a TOML path, or a mapping of settings over the defaults.
+        seed: the run's seed; the same seed gives bit-identical results.
+        overrides: dotted ``key -> value`` settings applied last (``{"approaches.CS.q": 0.4}``).
+        config: an already validated configuration (then scenario and overrides are ignored).
+    """
+
+    def __init__(self, scenario: str | Path | Mapping = "historical", *, seed: int = 0,
+                 overrides: Mapping[str, Any] | None = None, config: Config | None = None):
+        started = time.perf_counter()
+        seed = check_seed(seed)
+        self.config = config if config is not None else load_config(scenario, overrides or {})
+        super().__init__(rng=seed)
+        self.seed = seed
+        structure, dynamics = (np.random.default_rng(s)
+                               for s in np.random.SeedSequence(seed).spawn(2))
+        self.population = build_population(self.config, structure)
+        self.network = build_network(self.config, self.population, structure)
+        self.timeline = compile_timeline(self.config, self.population)
+        labels = [e.label for e in self.config.active_events if e.kind == "seed"]
+        self.mechanics = Mechanics(self.config, self.population, self.network, self.timeline,
+                                   labels)
+        self.state: JourneyState = self.mechanics.initial_state()
+        self.recorder = Recorder(self.population, self.network, self.timeline.steps)
+        self._dynamics = dynamics
+        self._build_time = time.perf_counter() - started
+        self._run_time = 0.0
+        Authority.create_agents(self, self.population.size, np.arange(self.population.size))
+
+    @property
+    def step_index(self) -> int:
+        """Number of steps taken so far."""
+        return self.steps
+
+    @property
+    def year(self) -> float:
+        """Calendar time now (the end of the last step taken)."""
+        return float(self.config.time.start + self.steps * self.config.time.dt)
+
+    @property
+    def finished(self) -> bool:
+        """True once every step of the time window has been taken."""
+        return self.steps >= self.timeline.steps
+
+    def step(self) -> None:
+        """Advance every journey by one step (a quarter by default)."""
+        k = self.steps - 1        # Mesa counts the step before calling us
+        if k >= self.timeline.steps:
+            self.steps = self.timeline.steps
+            self.running = False
+            return
+        started = time.perf_counter()
+        events = self.mechanics.step(self.state, k, self._dynamics)
+        self.recorder.record(k, self.timeline.end[k], self.state, events)
+        self._run_time += time.perf_counter() - started
+        if k + 1 >= self.timeline.steps:
+            self.running = False
+
+    def run(self) -> RunResult:
+        """Take every remaining step and return the results."""
+        while not self.finished:
+            self.step()
+        return self.results()
+
+    def count(self, approach: str, measure: str = "engaged", scope: str = "UK") -> int:
+        """Journeys engaged, implementing or integrating (and not ended) right now."""
+        stage = MEASURES[measure]
+        a = APPROACHES.index(approach)
+        nations = [NATIONS.index(n) for n in SCOPES[scope]]
+        mask = np.isin(self.population.nation, nations)
+        s = self.state
+        return int(((s.stage[mask, a] >= stage) & (s.status[mask, a] != 2)).sum())
+
+    def results(self) -> RunResult:
+        """The results of the steps taken so far."""
+        taken = min(self.steps, self.timeline.steps)
+        observed = load_uk().observed if self.population.is_real else None
+        return RunResult(
+            config=self.config, seed=self.seed, times=self.timeline.end[:taken].copy(),
+            counts=self.recorder.counts[:taken].copy(),
+            sums=self.recorder.sums[:taken].copy(), population=self.population,
+            final=copy.deepcopy(self.state), event_log=self.recorder.event_arrays(),
+            reasons=list(self.mechanics.reasons), clustering=dict(self.recorder.clustering),
+            observed=observed,
+            wall_time=self._build_time + self._run_time)
+
+
+def run(scenario: str | Path | Mapping = "historical", seed: int = 0, **overrides: Any
+        ) -> RunResult:
+    """Run a scenario to the end and return its tables, metrics and manifest.
+
+    Overrides are dotted keys; in Python pass them as ``**{"approaches.CS.q": 0.4}`` or with
+    double underscores, ``approaches__CS__q=0.4``.
+    """
+    return InnovationModel(scenario, seed=seed, overrides=overrides).run()

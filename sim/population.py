@@ -1,0 +1,110 @@
+"""The agents' static attributes: the 212 real authorities, or a resampled population of any size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sim.config import NATIONS, UK_SIZE, Config
+from sim.data import UKData, load_uk
+
+
+@dataclass(frozen=True)
+class Population:
+    """Static attributes of every agent, one entry per agent (structure of arrays).
+
+    Attributes:
+        ids: agent_id (ONS code for real authorities, ``R000001``... when resampled).
+        names: plain name.
+        source: row of the real authority each agent is (or copies) in ``UKData``.
+        nation: index into :data:`sim.config.NATIONS`.
+        region: index into ``regions``.
+        regions: region names.
+        child_population: population aged 0-17.
+        need: within-nation rank of deprivation, 0 (least) to 1 (most deprived).
+        deprivation_z: within-nation standardised deprivation, clipped to [-2.5, 2.5].
+        ofsted_grade: latest Ofsted grade 1-4 (England), NaN elsewhere.
+        workforce: turnover, vacancy and agency rates, shape (3, years 2016-2025, agents).
+    """
+
+    ids: np.ndarray
+    names: np.ndarray
+    source: np.ndarray
+    nation: np.ndarray
+    region: np.ndarray
+    regions: tuple[str, ...]
+    child_population: np.ndarray
+    need: np.ndarray
+    deprivation_z: np.ndarray
+    ofsted_grade: np.ndarray
+    workforce: np.ndarray
+
+    @property
+    def size(self) -> int:
+        """Number of agents."""
+        return len(self.ids)
+
+    @property
+    def is_real(self) -> bool:
+        """True when the agents are the 212 real authorities in data order."""
+        return self.size == UK_SIZE and bool(np.all(self.source == np.arange(UK_SIZE)))
+
+
+def build_population(config: Config, rng: np.random.Generator) -> Population:
+    """The real authorities when population.size is 212, else a seeded resample of them."""
+    uk = load_uk()
+    base = _uk_arrays(config)
+    n = config.population.size
+    if n == UK_SIZE:
+        source = np.arange(UK_SIZE)
+        ids = uk.authorities["agent_id"].to_numpy(dtype=object)
+        names = uk.authorities["name"].to_numpy(dtype=object)
+    else:
+        source = np.sort(rng.integers(0, UK_SIZE, size=n))
+        ids = np.array([f"R{k:06d}" for k in range(1, n + 1)], dtype=object)
+        names = np.array([f"Synthetic {k} (like {uk.authorities['name'].iat[s]})"
+                          for k, s in enumerate(source, start=1)], dtype=object)
+    return Population(
+        ids=ids,
+        names=names,
+        source=source,
+        nation=base["nation"][source],
+        region=base["region"][source],
+        regions=base["regions"],
+        child_population=uk.child_population[source],
+        need=base["need"][source],
+        deprivation_z=base["deprivation_z"][source],
+        ofsted_grade=uk.ofsted_grade[source],
+        workforce=base["workforce"][:, :, source],
+    )
+
+
+def _uk_arrays(config: Config) -> dict:
+    uk: UKData = load_uk()
+    auth = uk.authorities
+    nation = auth["nation"].map({name: i for i, name in enumerate(NATIONS)}).to_numpy(np.int64)
+    regions = tuple(dict.fromkeys(auth["region_name"]))
+    region = auth["region_name"].map({r: i for i, r in enumerate(regions)}).to_numpy(np.int64)
+    frame = pd.DataFrame({"nation": nation, "dep": uk.deprivation})
+    grouped = frame.groupby("nation")["dep"]
+    need = grouped.rank(pct=True, method="average").to_numpy()
+    spread = grouped.transform("std").replace(0, np.nan)
+    z = ((frame["dep"] - grouped.transform("mean")) / spread).fillna(0.0).clip(-2.5, 2.5)
+    return {"nation": nation, "region": region, "regions": regions, "need": need,
+            "deprivation_z": z.to_numpy(), "workforce": _all_nations_workforce(config, uk,
+                                                                               nation)}
+
+
+def _all_nations_workforce(config: Config, uk: UKData, nation: np.ndarray) -> np.ndarray:
+    """English authorities' own series; other nations' assumed rates (optionally on England's trend)."""
+    rates = uk.workforce.copy()
+    trend = uk.england_workforce / uk.england_workforce.mean(axis=1, keepdims=True)
+    if not config.workforce.follow_england_trend:
+        trend = np.ones_like(trend)
+    for name, assumed in config.workforce.nations.items():
+        members = nation == NATIONS.index(name)
+        levels = np.array([assumed.turnover, assumed.vacancy, assumed.agency])
+        rates[:, :, members] = (levels[:, None] * trend)[:, :, None]
+    return rates

@@ -1,0 +1,183 @@
+"""The scenario timeline compiled into per-step arrays (macro context, layers, seeding).
+
+An event dated within a step's quarter applies to that whole step. Step-valued series
+(policy, layers, hazard scale, workforce multipliers) keep their last value; the budget index is
+linear between its knots and constant outside them. One-off events (seeding) dated before the
+run starts or after it ends do not happen.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from sim.config import APPROACHES, NATIONS, Config
+from sim.data import WORKFORCE_YEARS, load_uk
+from sim.errors import InputError
+from sim.population import Population
+
+EPS = 1e-9
+
+
+@dataclass(frozen=True)
+class Seeding:
+    """Authorities that start (or move up) a journey at one step, perhaps funded."""
+
+    approach: int
+    agents: np.ndarray
+    stage: int
+    funded_until: float
+    label: str
+
+
+@dataclass(frozen=True)
+class Timeline:
+    """Everything the scenario fixes in advance, one row per step.
+
+    Attributes:
+        start, end: calendar time at the start and the end of each step.
+        budget: budget index of each agent, shape (steps, agents).
+        policy: exogenous policy support, shape (steps, nations, approaches).
+        hazard_scale: the pure time change x(t) multiplying every hazard, shape (steps,).
+        progression_scale: disruption multiplier of progression (COVID), shape (steps,).
+        workforce_rates: turnover, vacancy, agency of each agent, shape (3, steps, agents).
+        region_on: region layer switched on for each nation, shape (steps, nations).
+        learning_on: learning network on per nation and approach, (steps, nations, approaches).
+        seedings: seeding events of each step.
+    """
+
+    start: np.ndarray
+    end: np.ndarray
+    budget: np.ndarray
+    policy: np.ndarray
+    hazard_scale: np.ndarray
+    progression_scale: np.ndarray
+    workforce_rates: np.ndarray
+    region_on: np.ndarray
+    learning_on: np.ndarray
+    seedings: dict[int, list[Seeding]] = field(default_factory=dict)
+
+    @property
+    def steps(self) -> int:
+        """Number of steps."""
+        return len(self.start)
+
+
+def compile_timeline(config: Config, population: Population) -> Timeline:
+    """Turn the configuration's events into per-step arrays for this population."""
+    steps = config.time.steps
+    edges = config.time.start + np.arange(steps + 1) * config.time.dt
+    start, end = edges[:-1], edges[1:]
+    events = config.active_events
+    macro = config.mechanisms.macro
+    shocks = config.mechanisms.shocks
+
+    policy = np.empty((steps, len(NATIONS), len(APPROACHES)))
+    for a, name in enumerate(APPROACHES):
+        policy[:, :, a] = config.approaches[name].policy
+    for e in _of_kind(events, "policy"):
+        policy[np.ix_(_from(e.date, end), _nations(e.nations), [APPROACHES.index(e.approach)])] \
+            = e.value
+    if not macro:
+        policy[:] = 1.0
+
+    hazard_scale = np.ones(steps)
+    for e in _of_kind(events, "hazard_scale"):
+        hazard_scale[_from(e.date, end)] = e.value
+
+    progression_scale = np.ones(steps)
+    if shocks:
+        for e in _of_kind(events, "disruption"):
+            overlap = (start < e.until - EPS) & (end > e.date + EPS)
+            progression_scale[overlap] *= e.progression
+
+    region_on = np.zeros((steps, len(NATIONS)), dtype=bool)
+    learning_on = np.zeros((steps, len(NATIONS), len(APPROACHES)), dtype=bool)
+    for e in _of_kind(events, "network"):
+        rows, cols = _from(e.date, end), _nations(e.nations)
+        if e.layer == "region":
+            region_on[np.ix_(rows, cols)] = e.active
+        else:
+            learning_on[np.ix_(rows, cols, [APPROACHES.index(e.approach)])] = e.active
+
+    budget = _budget(config, population, events, (start + end) / 2)
+    rates = _workforce(population, events, (start + end) / 2, end)
+    seedings = _seedings(config, population, events, start, end)
+    return Timeline(start=start, end=end, budget=budget, policy=policy,
+                    hazard_scale=hazard_scale, progression_scale=progression_scale,
+                    workforce_rates=rates, region_on=region_on, learning_on=learning_on,
+                    seedings=seedings)
+
+
+def _of_kind(events: list, kind: str) -> list:
+    return [e for e in events if e.kind == kind]
+
+
+def _from(date: float, end: np.ndarray) -> np.ndarray:
+    """Indices of the steps from the one whose quarter contains ``date`` onwards."""
+    return np.flatnonzero(end > date + EPS)
+
+
+def _nations(names: list[str]) -> list[int]:
+    return [NATIONS.index(n) for n in names]
+
+
+def _budget(config: Config, population: Population, events: list,
+            mid: np.ndarray) -> np.ndarray:
+    if not config.mechanisms.macro:
+        return np.ones((len(mid), population.size))
+    by_nation = np.ones((len(mid), len(NATIONS)))
+    for k in range(len(NATIONS)):
+        knots = sorted((e.date, e.value) for e in _of_kind(events, "budget")
+                       if NATIONS[k] in e.nations)
+        if knots:
+            dates, values = zip(*knots, strict=True)
+            by_nation[:, k] = np.interp(mid, dates, values)
+    cut = 1.0 - by_nation[:, population.nation]
+    deeper = 1.0 + config.conditions.deprivation_gain * population.deprivation_z
+    return np.clip(1.0 - cut * deeper[None, :], 0.0, 2.0)
+
+
+def _workforce(population: Population, events: list, mid: np.ndarray,
+               end: np.ndarray) -> np.ndarray:
+    """Rates at each step: the census (30 September) series interpolated, times any multipliers."""
+    census_time = WORKFORCE_YEARS + 0.75
+    rates = np.empty((3, len(mid), population.size))
+    for k in range(3):
+        series = population.workforce[k]
+        position = np.interp(mid, census_time, np.arange(len(census_time)))
+        low = np.floor(position).astype(int)
+        high = np.minimum(low + 1, len(census_time) - 1)
+        frac = (position - low)[:, None]
+        rates[k] = series[low] * (1 - frac) + series[high] * frac
+    multiplier = np.ones((3, len(mid), len(NATIONS)))
+    for e in _of_kind(events, "workforce"):
+        rows = _from(e.date, end)
+        for k, value in enumerate((e.turnover, e.vacancy, e.agency)):
+            multiplier[k][np.ix_(rows, _nations(e.nations))] = value
+    return np.clip(rates * multiplier[:, :, population.nation], 0.0, 1.0)
+
+
+def _seedings(config: Config, population: Population, events: list, start: np.ndarray,
+              end: np.ndarray) -> dict[int, list[Seeding]]:
+    known = set(load_uk().authorities["agent_id"])
+    position = {a: i for i, a in enumerate(population.ids)}
+    out: dict[int, list[Seeding]] = {}
+    for e in _of_kind(events, "seed"):
+        unknown = [a for a in e.agents if a not in known]
+        if unknown:
+            raise InputError(f"events.{e.id}.agents: unknown authority {unknown[0]!r}; use an "
+                             "agent_id from sim/data/authorities.csv")
+        step = int(np.searchsorted(end, e.date + EPS, side="right"))
+        if e.date < start[0] - EPS or step >= len(end):
+            continue
+        members = [position[a] for a in e.agents if a in position]
+        if e.nations:
+            members += list(np.flatnonzero(np.isin(population.nation, _nations(e.nations))))
+        stage = 1 if config.stages.collapsed else e.stage
+        funded = e.funded_until if e.funded_until is not None else -np.inf
+        out.setdefault(step, []).append(Seeding(
+            approach=APPROACHES.index(e.approach), agents=np.unique(np.array(members, int)),
+            stage=stage, funded_until=funded, label=e.label))
+    return out
