@@ -136,8 +136,8 @@ class MechanismsConfig(Section):
     synergy: bool = param("switch", "MODEL.md 4.7", "The TIP-CS-TS triad boosts.")
     feedback: bool = param("switch", "MODEL.md 4.6",
                            "Policy feedback and re-prompting from Wider system change.")
-    conditions: bool = param("switch", "MODEL.md 9", "The five conditions; off: every hazard "
-                             "equals its base rate (C = 1 for good, 1 - C = 1 for bad hazards).")
+    conditions: bool = param("switch", "MODEL.md 9", "The five conditions, the rigidity trap "
+                             "and critical mass; off: every journey hazard equals its base rate.")
     need: bool = param("switch", "MODEL.md 4.2", "Deprivation-driven need in prompting.")
 
 

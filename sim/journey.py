@@ -25,7 +25,7 @@ import numpy as np
 from sim.config import APPROACHES, NATIONS, Config
 from sim.network import Network
 from sim.population import Population
-from sim.scenario import Timeline
+from sim.scenario import Timeline, agent_budget, workforce_rates
 
 STAGES: tuple[str, ...] = ("Not started", "Mobilising", "Designing", "Developing",
                            "Integrating", "Growing", "Wider system change")
@@ -175,6 +175,27 @@ def chain_hazards(forward: list[float], backward: list[float], exit_: list[float
     return f * rate, b * rate, e * rate
 
 
+INPUT_BUDGET = 2_000_000   # numbers per precomputed input array (bounds memory for large runs)
+
+
+@dataclass(frozen=True)
+class StepInputs:
+    """Scenario-driven inputs of a run of consecutive steps, leading axis = step.
+
+    Journey arrays are (steps, agents, approaches); agent arrays are (steps, agents).
+    """
+
+    policy: np.ndarray
+    policy_term: np.ndarray
+    need: np.ndarray
+    case_policy: np.ndarray
+    macro: np.ndarray
+    log_macro: np.ndarray
+    budget: np.ndarray
+    capacity: np.ndarray
+    churn: np.ndarray
+
+
 class Mechanics:
     """The journey submodels of one configured run, applied to a :class:`JourneyState`."""
 
@@ -243,26 +264,9 @@ class Mechanics:
                               np.arange(len(NATIONS))[:, None]).astype(float)
         self.nation_size = np.maximum(self.nation_onehot.sum(axis=1), 1.0)[:, None]
         self.children = population.child_population / 1e4
-        self.policy = timeline.policy[:, population.nation, :]                 # (steps, n, A)
-        self.budget = timeline.budget[:, :, None]
-        need = np.zeros_like(self.policy)
-        if m.need:
-            need = config.prompting.need_rate * population.need[None, :, None] * (
-                self.policy > 0)
-        self.need = need
-        self.base_prompt = self.p0 * self.policy + need
-        self.case_policy = c.case_policy * np.minimum(self.policy, 2.0)
-        self.macro_exo = np.maximum(self._macro(self.budget, self.policy), 1e-6)
-        self.log_macro = self.weights[4] * np.log(self.macro_exo)
-        if m.workforce:
-            rates = timeline.workforce_rates - c.workforce_reference
-            loss = np.tensordot(np.asarray(c.workforce_coefficients), rates, axes=1)
-            self.capacity = np.clip(1.0 - loss, max(c.workforce_floor, 1e-6), 1.0)  # (steps, n)
-            churn = np.maximum(0.0, timeline.workforce_rates[0] - 0.15) / 0.10
-            self.churn = c.culture_churn_loss * churn
-        else:
-            self.capacity = np.ones((timeline.steps, n))
-            self.churn = np.zeros((timeline.steps, n))
+        self._chunk = max(1, min(timeline.steps, INPUT_BUDGET // (n * self.width)))
+        self._inputs: list[StepInputs] = []
+        self._inputs_from = 0
         self.crisis_rate = (config.workforce.crisis_pause_rate
                             if m.shocks and m.workforce else 0.0)
         self.inadequate = (config.shocks.inadequate_rate * 2.0 * self.dt
@@ -274,6 +278,39 @@ class Mechanics:
         self.funded_until_max = -np.inf
         self._kind = np.empty((n, self.width), np.int8)
         self._reason = np.zeros((n, self.width), np.int16)
+
+    def inputs(self, k: int) -> StepInputs:
+        """Inputs of step k, computed a chunk of steps at a time (all steps for small runs)."""
+        if not self._inputs_from <= k < self._inputs_from + len(self._inputs):
+            chunk = self._compute_inputs(np.arange(k, min(k + self._chunk, self.timeline.steps)))
+            names = list(StepInputs.__dataclass_fields__)
+            self._inputs_from = k
+            self._inputs = [StepInputs(*(getattr(chunk, name)[i] for name in names))
+                            for i in range(len(chunk.policy))]
+        return self._inputs[k - self._inputs_from]
+
+    def _compute_inputs(self, steps: np.ndarray) -> StepInputs:
+        cfg, tl, population = self.config, self.timeline, self.population
+        c, m = cfg.conditions, cfg.mechanisms
+        policy = tl.policy[steps][:, population.nation, :]
+        need = np.zeros_like(policy)
+        if m.need:
+            need = cfg.prompting.need_rate * population.need[None, :, None] * (policy > 0)
+        budget = agent_budget(cfg, population, tl.budget[steps])
+        macro = np.maximum(self._macro(budget[:, :, None], policy), 1e-6)
+        if m.workforce:
+            rates = workforce_rates(population, tl, steps)
+            loss = np.tensordot(np.asarray(c.workforce_coefficients),
+                                rates - c.workforce_reference, axes=1)
+            capacity = np.clip(1.0 - loss, max(c.workforce_floor, 1e-6), 1.0)
+            churn = c.culture_churn_loss * np.maximum(0.0, rates[0] - 0.15) / 0.10
+        else:
+            capacity = np.ones((len(steps), population.size))
+            churn = np.zeros((len(steps), population.size))
+        return StepInputs(policy=policy, policy_term=self.p0 * policy, need=need,
+                          case_policy=c.case_policy * np.minimum(policy, 2.0), macro=macro,
+                          log_macro=self.weights[4] * np.log(macro), budget=budget,
+                          capacity=capacity, churn=churn)
 
     def _macro(self, budget: np.ndarray, policy: np.ndarray) -> np.ndarray:
         if not self.config.mechanisms.macro:
@@ -310,10 +347,11 @@ class Mechanics:
         """Advance every journey by one step (synchronous); return the transitions."""
         cfg, tl, n, width = self.config, self.timeline, self.n, self.width
         t0, t1 = tl.start[k], tl.end[k]
-        draws = rng.random(9 * n)
-        u_agent = draws[:3 * n].reshape(n, 3)
+        inputs = self.inputs(k)
+        draws = rng.random((9 if cfg.mechanisms.shocks else 6) * n)
+        u_move = draws[:3 * n].reshape(n, width)
         u_forced = draws[3 * n:6 * n].reshape(n, width)
-        u_move = draws[6 * n:].reshape(n, width)
+        u_agent = draws[6 * n:].reshape(-1, 3)
         stage_before = s.stage.copy()
         kind, reason = self._kind, self._reason
         kind.fill(-1)
@@ -321,7 +359,7 @@ class Mechanics:
         forced = self._seed(s, k, kind, reason) if k in tl.seedings else False
         funded = s.funded_until >= t1 - EPS if self.funded_until_max >= t1 - EPS else None
         if k in self.programme_end_steps:
-            forced |= self._programme_ends(s, k, t0, t1, u_forced, kind, reason)
+            forced |= self._programme_ends(s, inputs, t0, t1, u_forced, kind, reason)
         if cfg.mechanisms.shocks:
             forced |= self._shocks(s, t0, tl.hazard_scale[k], u_agent, u_forced, kind, reason)
 
@@ -330,7 +368,7 @@ class Mechanics:
         active, paused, ended = status == ACTIVE, status == PAUSED, status == ENDED
         alive = started & ~ended
         s.exposure = self.network.exposure(self.visible.take(stage * 3 + status), tl, k)
-        prompt, terms = self._readiness(s, k, t0, alive)
+        prompt, terms = self._readiness(s, inputs, t0, alive)
         good, bad = (s.readiness, 1.0 - s.readiness) if cfg.mechanisms.conditions else (1.0, 1.0)
 
         crisis = momentum = None
@@ -344,7 +382,7 @@ class Mechanics:
             if ended.any():
                 cooled = ended & (t0 - s.ended_at >= cfg.prompting.restart_cooldown - EPS)
                 forward = forward + cooled * (cfg.prompting.restart_weight * prompt)
-            crisis = self.crisis_rate * (self.capacity[k] < cfg.workforce.crisis_threshold)
+            crisis = self.crisis_rate * (inputs.capacity < cfg.workforce.crisis_threshold)
             end = bad * np.where(working, self.end_rate.take(stage),
                                  paused * cfg.progression.end_paused_rate)
             if funded is not None:
@@ -354,14 +392,14 @@ class Mechanics:
                  working * self.revisit_rate.take(stage) * bad, end]
         choice = self._draw(h, tl.hazard_scale[k], u_move)
         if forced:
-            choice[kind >= 0] = len(h)
+            choice[kind >= 0] = 4
         self._move(s, choice, started, t1, kind, reason)
-        self._bookkeeping(s, k, t1)
+        self._bookkeeping(s, inputs, t1)
         rows, cols = np.nonzero(kind >= 0)
         policy_term, peers, reprompt = terms
         none = np.zeros(len(rows))
         evidence = np.concatenate([s.fields[:6, rows, cols], np.stack([
-            policy_term[rows, cols], peers[rows, cols], self.need[k][rows, cols],
+            policy_term[rows, cols], peers[rows, cols], inputs.need[rows, cols],
             none if reprompt is None else reprompt[rows, cols],
             none if funded is None else funded[rows, cols],
             none if crisis is None else crisis[rows],
@@ -374,47 +412,50 @@ class Mechanics:
         """Share of each agent's nation with ``mask`` set, shape (agents, approaches)."""
         return (self.nation_onehot @ mask / self.nation_size)[self.nation]
 
-    def _readiness(self, s: JourneyState, k: int, t0: float, alive: np.ndarray):
+    def _readiness(self, s: JourneyState, inputs: StepInputs, t0: float, alive: np.ndarray):
         """Update the five conditions and readiness C; return prompting hazards and terms."""
         cfg, c, w, f = self.config, self.config.conditions, self.weights, s.fields
-        workforce = self.capacity[k]
+        workforce = inputs.capacity
         recent = s.leader_changed_at > t0 - c.leadership_window + EPS
         if recent.any():
             workforce = np.where(recent, workforce * c.leadership_factor, workforce)
         s.workforce = workforce
-        f[1] = workforce[:, None]
-        f[3] = s.culture[:, None]
-        policy, prompt = self.policy[k], self.base_prompt[k]
-        case_policy, log_macro = self.case_policy[k], self.log_macro[k]
-        f[4] = self.macro_exo[k]
+        policy, policy_term = inputs.policy, inputs.policy_term
+        case_policy, log_macro, macro = inputs.case_policy, inputs.log_macro, inputs.macro
         reprompt = None
         if cfg.mechanisms.feedback:
             at_six = alive & (s.stage == 6)
             if at_six.any():
                 policy = policy + cfg.feedback.policy_gain * self._nation_share(at_six)
-                f[4] = np.maximum(self._macro(self.budget[k], policy), 1e-6)
-                log_macro = w[4] * np.log(f[4])
+                policy_term = self.p0 * policy
+                macro = np.maximum(self._macro(inputs.budget[:, None], policy), 1e-6)
+                log_macro = w[4] * np.log(macro)
                 case_policy = c.case_policy * np.minimum(policy, 2.0)
                 others = at_six.sum(axis=1)[:, None] - at_six
                 reprompt = cfg.feedback.reprompt_rate * (others > 0)
-                prompt = prompt + self.p0 * (policy - self.policy[k]) + reprompt
         peers = self.q * s.exposure
-        prompt = prompt + peers
-        case = f[0]
-        np.exp(-(c.case_exposure * s.exposure + case_policy
-                 + c.case_coproduction * s.coproduction), out=case)
-        case *= c.case_baseline - 1.0
-        case += 1.0
-        np.maximum(case, 1e-6, out=case)
-        if self._design_log is None:
-            absorptive = np.minimum(1.0, c.absorptive_initial
-                                    + c.absorptive_gain * s.integrated_ever.sum(axis=1))
-            f[2] = np.maximum(1.0 - self.complexity * (1.0 - absorptive[:, None]), 1e-6)
-            self._design_log = w[2] * np.log(f[2])
-        agent_log = w[1] * np.log(workforce) + w[3] * np.log(np.maximum(s.culture, 1e-6))
-        np.exp(w[0] * np.log(case) + self._design_log + log_macro + agent_log[:, None],
-               out=f[5])
-        return prompt, (self.p0 * policy, peers, reprompt)
+        prompt = policy_term + peers + inputs.need
+        if reprompt is not None:
+            prompt = prompt + reprompt
+        if cfg.mechanisms.conditions:
+            f[1] = workforce[:, None]
+            f[3] = s.culture[:, None]
+            f[4] = macro
+            case = f[0]
+            np.exp(-(c.case_exposure * s.exposure + case_policy
+                     + c.case_coproduction * s.coproduction), out=case)
+            case *= c.case_baseline - 1.0
+            case += 1.0
+            np.maximum(case, 1e-6, out=case)
+            if self._design_log is None:
+                absorptive = np.minimum(1.0, c.absorptive_initial
+                                        + c.absorptive_gain * s.integrated_ever.sum(axis=1))
+                f[2] = np.maximum(1.0 - self.complexity * (1.0 - absorptive[:, None]), 1e-6)
+                self._design_log = w[2] * np.log(f[2])
+            agent_log = w[1] * np.log(workforce) + w[3] * np.log(np.maximum(s.culture, 1e-6))
+            np.exp(w[0] * np.log(case) + self._design_log + log_macro + agent_log[:, None],
+                   out=f[5])
+        return prompt, (policy_term, peers, reprompt)
 
     def _progress(self, s, k, good, funded, alive) -> np.ndarray:
         cfg = self.config
@@ -425,18 +466,19 @@ class Mechanics:
         integrated = alive & (stage >= INTEGRATING)
         if self.synergy is not None:
             rate = rate * (1.0 + integrated @ self.synergy)
-        at_four = stage == INTEGRATING
-        if at_four.any():
-            rigid = at_four & (s.culture < cfg.progression.rigidity_culture)[:, None]
-            rate = rate * (1.0 - (1.0 - cfg.progression.rigidity_factor) * rigid)
-        at_five = stage == 5
-        if at_five.any():
-            rate = np.where(at_five, rate * self._nation_share(integrated), rate)
+        if cfg.mechanisms.conditions:
+            at_four = stage == INTEGRATING
+            if at_four.any():
+                rigid = at_four & (s.culture < cfg.progression.rigidity_culture)[:, None]
+                rate = rate * (1.0 - (1.0 - cfg.progression.rigidity_factor) * rigid)
+            at_five = stage == 5
+            if at_five.any():
+                rate = np.where(at_five, rate * self._nation_share(integrated), rate)
         scale = self.timeline.progression_scale[k]
         return rate if scale == 1.0 else rate * scale
 
     def _draw(self, hazards: list[np.ndarray], scale: float, u: np.ndarray) -> np.ndarray:
-        """Competing risks: index of the move that happens in the step (len(hazards) = none).
+        """Competing risks: index of the move that happens in the step (4 = none).
 
         Move j happens when u * H < (h_0 + ... + h_j) * (1 - exp(-H dt)), H the total hazard.
         """
@@ -450,6 +492,8 @@ class Mechanics:
         for h in hazards:
             cumulative = cumulative + h * happen
             choice += threshold >= cumulative
+        if len(hazards) < 4:
+            choice[choice == len(hazards)] = 4
         return choice
 
     # -- forced events ---------------------------------------------------------------------
@@ -471,11 +515,11 @@ class Mechanics:
                 forced = True
         return forced
 
-    def _programme_ends(self, s, k, t0, t1, u, kind, reason) -> bool:
+    def _programme_ends(self, s, inputs, t0, t1, u, kind, reason) -> bool:
         ending = ((s.funded_until >= t0 - EPS) & (s.funded_until < t1 - EPS) & (s.stage >= 1)
                   & (s.status != ENDED) & (kind < 0))
         poor = ending & (s.stage <= 3) & (
-            self.timeline.budget[k] < self.config.shocks.poverty_budget)[:, None]
+            inputs.budget < self.config.shocks.poverty_budget)[:, None]
         s.status[poor] = ENDED
         s.ended_at[poor] = t1
         kind[poor] = _K["end"]
@@ -551,7 +595,7 @@ class Mechanics:
         kind[rows, cols] = kinds
         reason[rows, cols] = -1
 
-    def _bookkeeping(self, s: JourneyState, k: int, t1: float) -> None:
+    def _bookkeeping(self, s: JourneyState, inputs: StepInputs, t1: float) -> None:
         cfg, dt = self.config, self.dt
         c, o = cfg.conditions, cfg.outcomes
         integrated = (s.stage >= INTEGRATING) & (s.status != ENDED)
@@ -565,7 +609,7 @@ class Mechanics:
         s.coproduction += (active & (s.stage >= 2)) * (dt * c.coproduction_rate) * (
             1.0 - s.coproduction)
         culture = s.culture
-        change = (c.culture_reversion * (s.culture_initial - culture) - self.churn[k] * culture)
+        change = (c.culture_reversion * (s.culture_initial - culture) - inputs.churn * culture)
         if c.culture_tip_gain:
             change += c.culture_tip_gain * integrated[:, TIP] * (1.0 - culture)
         s.culture = np.minimum(np.maximum(culture + dt * change, 0.0), 1.0)

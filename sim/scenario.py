@@ -37,11 +37,15 @@ class Timeline:
 
     Attributes:
         start, end: calendar time at the start and the end of each step.
-        budget: budget index of each agent, shape (steps, agents).
+        budget: budget index of each nation at mid-step, shape (steps, nations); an agent's
+            cut is deeper or shallower with its deprivation (:func:`agent_budget`).
         policy: exogenous policy support, shape (steps, nations, approaches).
         hazard_scale: the pure time change x(t) multiplying every hazard, shape (steps,).
         progression_scale: disruption multiplier of progression (COVID), shape (steps,).
-        workforce_rates: turnover, vacancy, agency of each agent, shape (3, steps, agents).
+        census: for each step, the two census years (indices into the workforce series) and
+            the weight of the later one, to interpolate workforce rates at mid-step.
+        workforce_multiplier: turnover, vacancy and agency multipliers from workforce events,
+            shape (3, steps, nations).
         region_on: region layer switched on for each nation, shape (steps, nations).
         learning_on: learning network on per nation and approach, (steps, nations, approaches).
         seedings: seeding events of each step.
@@ -53,7 +57,8 @@ class Timeline:
     policy: np.ndarray
     hazard_scale: np.ndarray
     progression_scale: np.ndarray
-    workforce_rates: np.ndarray
+    census: tuple[np.ndarray, np.ndarray, np.ndarray]
+    workforce_multiplier: np.ndarray
     region_on: np.ndarray
     learning_on: np.ndarray
     seedings: dict[int, list[Seeding]] = field(default_factory=dict)
@@ -101,13 +106,44 @@ def compile_timeline(config: Config, population: Population) -> Timeline:
         else:
             learning_on[np.ix_(rows, cols, [APPROACHES.index(e.approach)])] = e.active
 
-    budget = _budget(config, population, events, (start + end) / 2)
-    rates = _workforce(population, events, (start + end) / 2, end)
+    mid = (start + end) / 2
+    budget = _budget(config, events, mid)
+    multiplier = np.ones((3, steps, len(NATIONS)))
+    for e in _of_kind(events, "workforce"):
+        rows = _from(e.date, end)
+        for k, value in enumerate((e.turnover, e.vacancy, e.agency)):
+            multiplier[k][np.ix_(rows, _nations(e.nations))] = value
+    position = np.interp(mid, WORKFORCE_YEARS + 0.75, np.arange(len(WORKFORCE_YEARS)))
+    low = np.floor(position).astype(int)
+    census = (low, np.minimum(low + 1, len(WORKFORCE_YEARS) - 1), position - low)
     seedings = _seedings(config, population, events, start, end)
     return Timeline(start=start, end=end, budget=budget, policy=policy,
                     hazard_scale=hazard_scale, progression_scale=progression_scale,
-                    workforce_rates=rates, region_on=region_on, learning_on=learning_on,
-                    seedings=seedings)
+                    census=census, workforce_multiplier=multiplier, region_on=region_on,
+                    learning_on=learning_on, seedings=seedings)
+
+
+def agent_budget(config: Config, population: Population, budget: np.ndarray) -> np.ndarray:
+    """Budget index of each agent: its nation's cut, deeper in more deprived areas.
+
+    ``budget`` has nations on its last axis; the result has agents there instead.
+    """
+    cut = 1.0 - budget[..., population.nation]
+    deeper = 1.0 + config.conditions.deprivation_gain * population.deprivation_z
+    return np.clip(1.0 - cut * deeper, 0.0, 2.0)
+
+
+def workforce_rates(population: Population, timeline: Timeline, steps: np.ndarray) -> np.ndarray:
+    """Turnover, vacancy and agency rates of each agent at the given steps, (3, steps, agents).
+
+    The census (30 September) series is interpolated to mid-step and held flat outside
+    2016-2025, then multiplied by any workforce events.
+    """
+    low, high, frac = (part[steps] for part in timeline.census)
+    series = population.workforce
+    rates = series[:, low] * (1 - frac)[None, :, None] + series[:, high] * frac[None, :, None]
+    rates = rates * timeline.workforce_multiplier[:, steps][:, :, population.nation]
+    return np.clip(rates, 0.0, 1.0)
 
 
 def _of_kind(events: list, kind: str) -> list:
@@ -123,40 +159,18 @@ def _nations(names: list[str]) -> list[int]:
     return [NATIONS.index(n) for n in names]
 
 
-def _budget(config: Config, population: Population, events: list,
-            mid: np.ndarray) -> np.ndarray:
-    if not config.mechanisms.macro:
-        return np.ones((len(mid), population.size))
+def _budget(config: Config, events: list, mid: np.ndarray) -> np.ndarray:
+    """Each nation's budget index at mid-step: linear between knots, flat outside them."""
     by_nation = np.ones((len(mid), len(NATIONS)))
+    if not config.mechanisms.macro:
+        return by_nation
     for k in range(len(NATIONS)):
         knots = sorted((e.date, e.value) for e in _of_kind(events, "budget")
                        if NATIONS[k] in e.nations)
         if knots:
             dates, values = zip(*knots, strict=True)
             by_nation[:, k] = np.interp(mid, dates, values)
-    cut = 1.0 - by_nation[:, population.nation]
-    deeper = 1.0 + config.conditions.deprivation_gain * population.deprivation_z
-    return np.clip(1.0 - cut * deeper[None, :], 0.0, 2.0)
-
-
-def _workforce(population: Population, events: list, mid: np.ndarray,
-               end: np.ndarray) -> np.ndarray:
-    """Rates at each step: the census (30 September) series interpolated, times any multipliers."""
-    census_time = WORKFORCE_YEARS + 0.75
-    rates = np.empty((3, len(mid), population.size))
-    for k in range(3):
-        series = population.workforce[k]
-        position = np.interp(mid, census_time, np.arange(len(census_time)))
-        low = np.floor(position).astype(int)
-        high = np.minimum(low + 1, len(census_time) - 1)
-        frac = (position - low)[:, None]
-        rates[k] = series[low] * (1 - frac) + series[high] * frac
-    multiplier = np.ones((3, len(mid), len(NATIONS)))
-    for e in _of_kind(events, "workforce"):
-        rows = _from(e.date, end)
-        for k, value in enumerate((e.turnover, e.vacancy, e.agency)):
-            multiplier[k][np.ix_(rows, _nations(e.nations))] = value
-    return np.clip(rates * multiplier[:, :, population.nation], 0.0, 1.0)
+    return by_nation
 
 
 def _seedings(config: Config, population: Population, events: list, start: np.ndarray,
