@@ -776,8 +776,9 @@ def validate(raw: Mapping, source: str = "<config>", overridden: set[str] = froz
     except ValidationError as exc:
         message = _describe(exc.errors()[0], raw)
         key = message.split(":", 1)[0]
-        origin = "--set" if key in overridden else source
-        raise InputError(f"{origin}: {message}") from None
+        from_override = any(o == key or o.startswith(f"{key}.") or message.startswith(o)
+                            for o in overridden)
+        raise InputError(f"{'--set' if from_override else source}: {message}") from None
 
 
 def _describe(error: dict, raw: Mapping) -> str:
@@ -871,7 +872,8 @@ def flatten(config: Config) -> dict[str, Any]:
         else:
             out[prefix] = value
 
-    data = config.model_dump(mode="json", exclude={"events", "name", "description"})
+    data = config.model_dump(mode="json", exclude={"events", "name", "description"},
+                             exclude_none=True)
     walk("", data)
     return out
 

@@ -264,9 +264,9 @@ class Mechanics:
                               np.arange(len(NATIONS))[:, None]).astype(float)
         self.nation_size = np.maximum(self.nation_onehot.sum(axis=1), 1.0)[:, None]
         self.children = population.child_population / 1e4
-        self._chunk = max(1, min(timeline.steps, INPUT_BUDGET // (n * self.width)))
-        self._inputs: list[StepInputs] = []
-        self._inputs_from = 0
+        self._chunk = max(1, INPUT_BUDGET // (n * self.width))
+        self._input_id = self._distinct_inputs(config, timeline)
+        self._inputs: dict[int, StepInputs] = {}
         self.crisis_rate = (config.workforce.crisis_pause_rate
                             if m.shocks and m.workforce else 0.0)
         self.inadequate = (config.shocks.inadequate_rate * 2.0 * self.dt
@@ -276,18 +276,43 @@ class Mechanics:
             for seedings in timeline.seedings.values() for seeding in seedings
             if np.isfinite(seeding.funded_until)}
         self.funded_until_max = -np.inf
+        # uniforms per agent and step: moves (3), forced decisions (3) and agent shocks (3),
+        # drawn only when the configuration can use them
+        collapsed = config.stages.collapsed
+        self._draws = 3 + 3 * bool(self.programme_end_steps or (m.shocks and not collapsed)) \
+            + 3 * bool(m.shocks and not collapsed)
         self._kind = np.empty((n, self.width), np.int8)
         self._reason = np.zeros((n, self.width), np.int16)
 
+    @staticmethod
+    def _distinct_inputs(config: Config, timeline: Timeline) -> np.ndarray:
+        """For each step, the index of its distinct input set, numbered in order of appearance.
+
+        Steps whose nation-level policy, budget and workforce series are the same share their
+        inputs, so a run whose scenario is constant computes them once.
+        """
+        parts = [timeline.policy.reshape(timeline.steps, -1), timeline.budget]
+        if config.mechanisms.workforce:
+            low, high, frac = timeline.census
+            parts += [np.c_[low, high, frac],
+                      timeline.workforce_multiplier.transpose(1, 0, 2).reshape(
+                          timeline.steps, -1)]
+        _, first, inverse = np.unique(np.concatenate(parts, axis=1), axis=0, return_index=True,
+                                      return_inverse=True)
+        order = np.argsort(np.argsort(first))
+        return order[inverse.ravel()]
+
     def inputs(self, k: int) -> StepInputs:
-        """Inputs of step k, computed a chunk of steps at a time (all steps for small runs)."""
-        if not self._inputs_from <= k < self._inputs_from + len(self._inputs):
-            chunk = self._compute_inputs(np.arange(k, min(k + self._chunk, self.timeline.steps)))
+        """Inputs of step k, computed a chunk of distinct input sets at a time."""
+        wanted = self._input_id[k]
+        if wanted not in self._inputs:
+            ids = np.arange(wanted, min(wanted + self._chunk, self._input_id.max() + 1))
+            steps = np.array([np.flatnonzero(self._input_id == i)[0] for i in ids])
+            chunk = self._compute_inputs(steps)
             names = list(StepInputs.__dataclass_fields__)
-            self._inputs_from = k
-            self._inputs = [StepInputs(*(getattr(chunk, name)[i] for name in names))
-                            for i in range(len(chunk.policy))]
-        return self._inputs[k - self._inputs_from]
+            self._inputs = {int(i): StepInputs(*(getattr(chunk, name)[j] for name in names))
+                            for j, i in enumerate(ids)}
+        return self._inputs[wanted]
 
     def _compute_inputs(self, steps: np.ndarray) -> StepInputs:
         cfg, tl, population = self.config, self.timeline, self.population
@@ -348,9 +373,9 @@ class Mechanics:
         cfg, tl, n, width = self.config, self.timeline, self.n, self.width
         t0, t1 = tl.start[k], tl.end[k]
         inputs = self.inputs(k)
-        draws = rng.random((9 if cfg.mechanisms.shocks else 6) * n)
+        draws = rng.random(self._draws * n)
         u_move = draws[:3 * n].reshape(n, width)
-        u_forced = draws[3 * n:6 * n].reshape(n, width)
+        u_forced = draws[3 * n:6 * n].reshape(-1, width)
         u_agent = draws[6 * n:].reshape(-1, 3)
         stage_before = s.stage.copy()
         kind, reason = self._kind, self._reason
@@ -358,9 +383,9 @@ class Mechanics:
 
         forced = self._seed(s, k, kind, reason) if k in tl.seedings else False
         funded = s.funded_until >= t1 - EPS if self.funded_until_max >= t1 - EPS else None
-        if k in self.programme_end_steps:
+        if k in self.programme_end_steps and not cfg.stages.collapsed:
             forced |= self._programme_ends(s, inputs, t0, t1, u_forced, kind, reason)
-        if cfg.mechanisms.shocks:
+        if cfg.mechanisms.shocks and not cfg.stages.collapsed:
             forced |= self._shocks(s, t0, tl.hazard_scale[k], u_agent, u_forced, kind, reason)
 
         stage, status = s.stage, s.status
@@ -606,8 +631,9 @@ class Mechanics:
             s.integrated_since[integrated & np.isnan(s.integrated_since)] = t1
             self._design_log = None
         active = s.status == ACTIVE
-        s.coproduction += (active & (s.stage >= 2)) * (dt * c.coproduction_rate) * (
-            1.0 - s.coproduction)
+        if cfg.mechanisms.conditions:
+            s.coproduction += (active & (s.stage >= 2)) * (dt * c.coproduction_rate) * (
+                1.0 - s.coproduction)
         culture = s.culture
         change = (c.culture_reversion * (s.culture_initial - culture) - inputs.churn * culture)
         if c.culture_tip_gain:
@@ -616,7 +642,7 @@ class Mechanics:
         spend, outcome = s.spend, s.outcome
         spend += self.cost.take((s.stage * 3 + s.status) * self.width + self.columns) * (
             dt * self.children)[:, None]
-        if o.rise_rate or o.decay_rate:
+        if (o.rise_rate or o.decay_rate) and not cfg.stages.collapsed:
             mature = integrated & active & (t1 - s.integrated_since >= o.lag_years - EPS)
             outcome += dt * np.where(mature, o.rise_rate * (1.0 - outcome),
                                      -o.decay_rate * outcome)

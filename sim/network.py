@@ -80,16 +80,16 @@ class Network:
         if self.complete_weight > 0 and n > 1:
             num = num + self.complete_weight * (visible.sum(axis=0) - visible) / (n - 1)
             den = den + self.complete_weight
-        on = region_on[self.nation] & (self.region_weight > 0)
-        if on.any():
+        on = region_on[self.nation] if self.region_weight > 0 and region_on.any() else None
+        if on is not None:
             size = np.bincount(self.region)[self.region]
             sums = np.stack([np.bincount(self.region, visible[:, a])
                              for a in range(width)], axis=1)[self.region]
             w = self.region_weight * (on & (size > 1))
             num = num + w[:, None] * (sums - visible) / np.maximum(size - 1, 1)[:, None]
             den = den + w[:, None]
-        members = learning_on[self.nation] & (self.learning_weight > 0)
-        if members.any():
+        if self.learning_weight > 0 and learning_on.any():
+            members = learning_on[self.nation]
             count = members.sum(axis=0)
             mean = ((visible * members).sum(axis=0) - visible * members) / np.maximum(
                 count - 1, 1)

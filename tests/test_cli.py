@@ -1,0 +1,157 @@
+"""The innovate command line: outputs, the metrics table, and bad input."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+import sim
+from sim import cli, data, network, plots
+
+FILES = ["timeseries.parquet", "events.parquet", "agents.parquet", "indicators.parquet",
+         "metrics.json", "manifest.json", "adoption.png"]
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir())}
+
+
+@pytest.fixture(scope="module")
+def historical_out(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("run") / "historical"
+    assert cli.main(["run", "historical", "--seed", "3", "--out", str(out)]) == 0
+    return out
+
+
+def test_run_writes_every_output(historical_out, capsys):
+    assert sorted(p.name for p in historical_out.iterdir()) == sorted(FILES)
+    timeseries = pd.read_parquet(historical_out / "timeseries.parquet")
+    assert list(timeseries.columns) == ["time", "nation", "approach", "stage", "status", "count"]
+    assert len(timeseries) == 104 * 4 * 3 * 7 * 3
+    assert timeseries["time"].min() == 2010.25 and timeseries["time"].max() == 2036.0
+    per_step = timeseries.groupby(["time", "approach"], observed=True)["count"].sum()
+    assert (per_step == 212).all()
+    events = pd.read_parquet(historical_out / "events.parquet")
+    assert list(events.columns) == ["time", "agent_id", "approach", "from_stage", "to_stage",
+                                    "kind", "reason"]
+    assert events["reason"].notna().all() and len(events) > 500
+    agents = pd.read_parquet(historical_out / "agents.parquet")
+    assert len(agents) == 212 and agents["agent_id"].is_unique
+    manifest = json.loads((historical_out / "manifest.json").read_text())
+    assert manifest["scenario"] == "historical" and manifest["seed"] == 3
+    assert manifest["version"] == sim.__version__ and manifest["wall_time_s"] > 0
+    assert manifest["configuration"]["approaches"]["CS"]["q"] == 0.35
+    assert "Open Government Licence" in manifest["data_attribution"]
+    metrics = json.loads((historical_out / "metrics.json").read_text())
+    assert "CS.year_engaged_10pct" in metrics and "patterns.CS_engaged_EW_2023" in metrics
+
+
+def test_run_prints_metrics_table_and_where_results_are(tmp_path, capsys):
+    assert cli.main(["run", "--seed", "1", "--out", str(tmp_path / "r"), "--no-plot"]) == 0
+    text = capsys.readouterr().out
+    assert "year_engaged_10pct" in text and "CS" in text and "TIP" in text
+    assert f"Results written to {tmp_path / 'r'}/" in text
+    assert not (tmp_path / "r" / "adoption.png").exists()
+
+
+def test_default_out_folder_is_named_after_scenario_and_seed(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["run", "defaults", "--seed", "5", "--no-plot"]) == 0
+    assert (tmp_path / "results" / "defaults-seed5" / "metrics.json").is_file()
+
+
+def test_scenarios_lists_every_preset_with_one_line(capsys):
+    assert cli.main(["scenarios"]) == 0
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert [line.split()[0] for line in lines] == sim.preset_names()
+    assert all(len(line.split(maxsplit=1)) == 2 for line in lines)
+
+
+def test_params_prints_the_parameter_table(capsys):
+    assert cli.main(["params"]) == 0
+    out = capsys.readouterr().out
+    assert "| `approaches.CS.p0` | 0.02 | 1/year |" in out
+
+
+@pytest.mark.parametrize("argv, fragment", [
+    (["run", "nowhere"], "unknown scenario 'nowhere'"),
+    (["run", "--set", "approaches.CS.qq=1"], "--set: approaches.CS.qq: unknown key"),
+    (["run", "--set", "approaches.CS.q=-2"], "approaches.CS.q: input should be greater"),
+    (["run", "--set", "justtext"], "expected KEY=VALUE"),
+    (["run", "--seed", "minus"], "--seed must be a whole number"),
+    (["run", "--seed", "-3"], "--seed must be from 0"),
+    (["launch"], "invalid choice: 'launch'"),
+])
+def test_bad_input_is_one_line_and_exit_code_2(argv, fragment, tmp_path, capsys):
+    out = tmp_path / "never"
+    assert _exit_code([*argv, "--out", str(out)] if argv[0] == "run" else argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert fragment in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def _exit_code(argv: list[str]) -> int:
+    try:
+        return cli.main(argv)
+    except SystemExit as stop:
+        return int(stop.code)
+
+
+def test_malformed_toml_file(tmp_path, capsys):
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[time\n")
+    assert cli.main(["run", str(bad), "--out", str(tmp_path / "o")]) == 2
+    err = capsys.readouterr().err
+    assert "malformed TOML" in err and str(bad) in err
+
+
+def test_missing_data_file_is_an_input_error(tmp_path, monkeypatch, capsys):
+    monkeypatch.setattr(data, "data_dir", lambda: tmp_path)
+    data.load_uk.cache_clear()
+    network._uk_static.cache_clear()
+    try:
+        assert cli.main(["run", "--out", str(tmp_path / "o")]) == 2
+    finally:
+        data.load_uk.cache_clear()
+        network._uk_static.cache_clear()
+    err = capsys.readouterr().err
+    assert "data file missing" in err and "authorities.csv" in err
+
+
+def test_bad_input_does_not_touch_earlier_results(historical_out, capsys):
+    before = _digest(historical_out)
+    assert cli.main(["run", "--set", "time.dt=7", "--out", str(historical_out)]) == 2
+    assert _digest(historical_out) == before
+
+
+def test_failed_save_leaves_earlier_results_whole(tmp_path, monkeypatch):
+    out = tmp_path / "r"
+    result = sim.run("defaults", seed=2)
+    result.save(out, plot=False)
+    before = _digest(out)
+    def broken(*args, **kwargs):
+        raise OSError("disk full")
+
+    monkeypatch.setattr(plots, "save_adoption_png", broken)
+    with pytest.raises(OSError):
+        sim.run("defaults", seed=9).save(out)
+    assert _digest(out) == before
+    assert not any(p.name.startswith(".partial") for p in out.iterdir())
+
+
+def test_command_line_entry_point_in_a_fresh_process(tmp_path):
+    """The installed `innovate` command: exit codes and no traceback on bad input."""
+    exe = Path(sys.executable).with_name("innovate")
+    ok = subprocess.run([exe, "run", "defaults", "--no-plot", "--out", tmp_path / "o"],
+                        capture_output=True, text=True, check=False)
+    assert ok.returncode == 0, ok.stderr
+    bad = subprocess.run([exe, "run", "defaults", "--set", "network.kind=lattice"],
+                         capture_output=True, text=True, check=False)
+    assert bad.returncode == 2
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr

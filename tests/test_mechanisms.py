@@ -1,0 +1,123 @@
+"""Each mechanism does what MODEL.md says, seen in ensembles (common random numbers) and events."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import sim
+from sim.journey import chain_hazards
+from sim.metrics import measure_counts
+
+SEEDS = range(10)
+
+
+def _mean(scenario, measure, scope, approach, time, **overrides):
+    config = sim.load_config(scenario, overrides)
+    values = []
+    for seed in SEEDS:
+        r = sim.InnovationModel(config=config, seed=seed).run()
+        series = measure_counts(r.counts, measure, scope)[:, sim.APPROACHES.index(approach)]
+        values.append(series[np.argmin(np.abs(r.times - time))])
+    return float(np.mean(values))
+
+
+def test_deeper_austerity_slows_scaling():
+    base = _mean("historical", "integrating", "UK", "CS", 2036.0)
+    assert _mean("austerity-deepens", "integrating", "UK", "CS", 2036.0) < base
+    assert _mean("reinvestment", "integrating", "UK", "CS", 2036.0) > base
+
+
+def test_workforce_crisis_slows_scaling():
+    assert _mean("workforce-crisis", "integrating", "UK", "TIP", 2036.0) < \
+        _mean("historical", "integrating", "UK", "TIP", 2036.0)
+
+
+def test_keeping_cs_in_working_together_2023_spreads_cs():
+    assert _mean("cs-in-working-together-2023", "engaged", "England", "CS", 2030.0) > \
+        _mean("historical", "engaged", "England", "CS", 2030.0)
+
+
+def test_scotland_context_everywhere_spreads_tip_in_england():
+    assert _mean("scotland-context-everywhere", "engaged", "England", "TIP", 2024.0) > \
+        _mean("historical", "engaged", "England", "TIP", 2024.0) + 20
+
+
+def test_funding_the_triad_scales_ts():
+    assert _mean("triad-funded", "integrating", "UK", "TS", 2036.0) > \
+        2 * _mean("historical", "integrating", "UK", "TS", 2036.0)
+
+
+def test_synergy_speeds_cs_where_tip_is_integrated():
+    on = _mean("historical", "integrating", "UK", "CS", 2036.0)
+    off = _mean("historical", "integrating", "UK", "CS", 2036.0, **{"mechanisms.synergy": False})
+    assert on > off
+
+
+def test_shocks_cause_pauses_and_switching_them_off_removes_them():
+    events = sim.run("historical", seed=3).events
+    reasons = set(events["reason"])
+    assert {"change of director", "Ofsted inadequate judgement: compliance focus"} <= reasons
+    quiet = sim.run("historical", seed=3, **{"mechanisms.shocks": False}).events
+    assert not {"change of director", "Ofsted inadequate judgement: compliance focus",
+                "workforce crisis"} & set(quiet["reason"])
+
+
+def test_inadequate_judgements_happen_only_in_england():
+    for seed in range(5):
+        events = sim.run("historical", seed=seed).events
+        hit = events[events["reason"] == "Ofsted inadequate judgement: compliance focus"]
+        assert hit["agent_id"].str.startswith("E").all()
+
+
+def test_programme_funding_speeds_progress_and_its_end_can_pause():
+    runs = [sim.run("historical", seed=s).events for s in range(5)]
+    funded = sum((e["reason"] == "moved on with programme funding").sum() for e in runs)
+    ended = sum(e["reason"].isin(["funded programme ended",
+                                  "funded programme ended with a low budget (poverty trap)"]
+                                 ).sum() for e in runs)
+    assert funded > 10 and ended > 0
+
+
+def test_journeys_pause_go_back_end_and_renew():
+    kinds = set(sim.run("historical", seed=1).events["kind"])
+    assert {"prompt", "progress", "pause", "resume", "revisit", "end", "restart",
+            "seed"} <= kinds
+
+
+def test_collapsed_stages_only_adopt():
+    result = sim.run("historical", seed=2, **{"stages.collapsed": True})
+    assert set(result.events["kind"]) <= {"prompt", "seed"}
+    assert result.final.stage.max() == 1
+
+
+def test_conditions_off_makes_readiness_one():
+    result = sim.run("historical", seed=2, **{"mechanisms.conditions": False})
+    assert (result.final.readiness == 1.0).all()
+
+
+def test_chain_hazards_give_exactly_the_step_probabilities():
+    f, b, e = [0.2, 0.15, 0.12], [0.0, 0.05, 0.05], [0.02, 0.02, 0.03]
+    hf, hb, he = chain_hazards(f, b, e, dt=0.25)
+    total = hf + hb + he
+    happen = 1 - np.exp(-total * 0.25)
+    np.testing.assert_allclose(hf / total * happen, f)
+    np.testing.assert_allclose(hb / total * happen, b)
+    np.testing.assert_allclose(he / total * happen, e)
+
+
+def test_leadership_change_halves_workforce_condition_for_a_year():
+    m = sim.InnovationModel("historical", seed=0)
+    for _ in range(30):
+        m.step()
+    recent = m.state.leader_changed_at > m.timeline.start[29] - 1.0
+    assert recent.any()
+    capacity = m.mechanics.inputs(29).capacity
+    np.testing.assert_allclose(m.state.workforce[recent], 0.5 * capacity[recent])
+    np.testing.assert_allclose(m.state.workforce[~recent], capacity[~recent])
+
+
+def test_cs_uptake_is_network_clustered():
+    """Moran's I of CS engagement over borders and statistical neighbours, at 25% engaged."""
+    values = [sim.run("historical", seed=s).metrics["CS.clustering_moran_i"] for s in SEEDS]
+    assert np.mean(values) > 0
