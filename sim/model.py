@@ -118,7 +118,7 @@ class InnovationModel(mesa.Model):
         observed = load_uk().observed if self.population.is_real else None
         return RunResult(
             config=self.config, seed=self.seed, times=self.timeline.end[:taken].copy(),
-            counts=self.recorder.counts[:taken].copy(),
+            region_counts=self.recorder.counts[:taken].copy(),
             sums=self.recorder.sums[:taken].copy(), population=self.population,
             final=copy.deepcopy(self.state), event_log=self.recorder.event_arrays(),
             reasons=list(self.mechanics.reasons), clustering=dict(self.recorder.clustering),

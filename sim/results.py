@@ -35,16 +35,17 @@ _WIDTH = len(APPROACHES)
 
 
 class Recorder:
-    """Per-step counts, nation sums of every journey field, and the event log."""
+    """Per-step counts by region, nation sums of every journey field, and the event log."""
 
     def __init__(self, population: Population, network: Network, steps: int):
         self.population, self.network = population, network
         n = population.size
-        self.counts = np.zeros((steps, len(NATIONS), _WIDTH, 7, 3), np.int32)
+        regions = len(population.regions)
+        self.counts = np.zeros((steps, regions, _WIDTH, 7, 3), np.int32)
         self.sums = np.zeros((steps, len(FIELDS), len(NATIONS), _WIDTH))
         self.clustering: dict[str, float] = {}
         self._events: list[tuple[float, StepEvents]] = []
-        self._base = (population.nation[:, None] * _WIDTH * 21 + np.arange(_WIDTH) * 21)
+        self._base = (population.region[:, None] * _WIDTH * 21 + np.arange(_WIDTH) * 21)
         self._onehot = (population.nation[None, :] ==
                         np.arange(len(NATIONS))[:, None]).astype(float)
         engaged = np.zeros((len(NATIONS), _WIDTH, 7, 3))
@@ -54,14 +55,15 @@ class Recorder:
 
     def record(self, k: int, t1: float, state: JourneyState, events: StepEvents) -> None:
         """Record step k (ending at t1)."""
+        regions = self.counts.shape[1]
         counts = np.bincount((self._base + state.stage * 3 + state.status).ravel(),
-                             minlength=len(NATIONS) * _WIDTH * 21)
-        self.counts[k] = counts.reshape(len(NATIONS), _WIDTH, 7, 3)
+                             minlength=regions * _WIDTH * 21)
+        self.counts[k] = counts.reshape(regions, _WIDTH, 7, 3)
         self.sums[k] = self._onehot @ state.fields
         if len(events.agent):
             self._events.append((t1, events))
         if len(self.clustering) < _WIDTH:
-            engaged = counts.reshape(len(NATIONS), _WIDTH, 21).sum(axis=0) * self._engaged
+            engaged = counts.reshape(regions, _WIDTH, 21).sum(axis=0) * self._engaged
             share = engaged.sum(axis=1) / self._n
             for a, name in enumerate(APPROACHES):
                 if name not in self.clustering and share[a] >= 0.25:
@@ -91,7 +93,7 @@ class RunResult:
         config: the resolved configuration.
         seed: the run's seed.
         times: calendar time at the end of each step.
-        counts: journeys by step, nation, approach, stage and status.
+        region_counts: journeys by step, region, approach, stage and status.
         sums: nation sums of every journey field (conditions, readiness, spend, outcome) by
             step, shape (steps, fields, nations, approaches).
         wall_time: seconds spent building and running the model.
@@ -100,7 +102,7 @@ class RunResult:
     config: Config
     seed: int
     times: np.ndarray
-    counts: np.ndarray
+    region_counts: np.ndarray
     sums: np.ndarray
     population: Population
     final: JourneyState
@@ -115,6 +117,35 @@ class RunResult:
     def size(self) -> int:
         """Number of agents."""
         return self.population.size
+
+    @functools.cached_property
+    def counts(self) -> np.ndarray:
+        """Journeys by step, nation, approach, stage and status (regions summed)."""
+        p = self.population
+        nation_of_region = np.zeros(len(p.regions), int)
+        nation_of_region[p.region] = p.nation
+        out = np.zeros((len(self.times), len(NATIONS), *self.region_counts.shape[2:]), np.int64)
+        np.add.at(out, (slice(None), nation_of_region), self.region_counts)
+        return out
+
+    @functools.cached_property
+    def regions(self) -> pd.DataFrame:
+        """Engaged, implementing and integrating journeys by step, region and approach."""
+        p = self.population
+        nation_of_region = np.zeros(len(p.regions), int)
+        nation_of_region[p.region] = p.nation
+        steps, regions, width = self.region_counts.shape[:3]
+        idx = np.indices((steps, regions, width)).reshape(3, -1)
+        frame = pd.DataFrame({
+            "time": self.times[idx[0]],
+            "region": pd.Categorical.from_codes(idx[1], p.regions),
+            "nation": pd.Categorical.from_codes(nation_of_region[idx[1]], NATIONS),
+            "approach": pd.Categorical.from_codes(idx[2], APPROACHES),
+        })
+        for measure, stage in MEASURES.items():
+            alive = self.region_counts[:, :, :, stage:, :2].sum(axis=(3, 4))
+            frame[measure] = alive.reshape(-1).astype(np.int32)
+        return frame
 
     @functools.cached_property
     def timeseries(self) -> pd.DataFrame:
@@ -231,6 +262,7 @@ class RunResult:
             self.events.to_parquet(staging / "events.parquet", index=False)
             self.agents.to_parquet(staging / "agents.parquet", index=False)
             self.indicator_table.to_parquet(staging / "indicators.parquet", index=False)
+            self.regions.to_parquet(staging / "regions.parquet", index=False)
             _write_json(staging / "metrics.json", self.metrics)
             _write_json(staging / "manifest.json", self.manifest)
             if plot:

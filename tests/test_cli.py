@@ -15,7 +15,7 @@ import sim
 from sim import cli, data, network, plots
 
 FILES = ["timeseries.parquet", "events.parquet", "agents.parquet", "indicators.parquet",
-         "metrics.json", "manifest.json", "adoption.png"]
+         "regions.parquet", "metrics.json", "manifest.json", "adoption.png"]
 
 
 def _digest(folder: Path) -> dict[str, str]:
@@ -43,6 +43,12 @@ def test_run_writes_every_output(historical_out, capsys):
     assert events["reason"].notna().all() and len(events) > 500
     agents = pd.read_parquet(historical_out / "agents.parquet")
     assert len(agents) == 212 and agents["agent_id"].is_unique
+    regions = pd.read_parquet(historical_out / "regions.parquet")
+    assert regions["region"].nunique() == 12
+    last = regions[regions["time"] == 2036.0].groupby("approach", observed=True)["engaged"].sum()
+    by_nation = timeseries[(timeseries["time"] == 2036.0) & (timeseries["stage"] >= 1)
+                           & (timeseries["status"] != "ended")]
+    assert (last == by_nation.groupby("approach", observed=True)["count"].sum()).all()
     manifest = json.loads((historical_out / "manifest.json").read_text())
     assert manifest["scenario"] == "historical" and manifest["seed"] == 3
     assert manifest["version"] == sim.__version__ and manifest["wall_time_s"] > 0

@@ -71,8 +71,7 @@ def test_counts_match_the_state_at_every_step():
     m = sim.InnovationModel("historical", seed=2)
     for _ in range(40):
         m.step()
-        recorded = measure_counts(m.recorder.counts[m.steps - 1: m.steps], "engaged",
-                                  "England and Wales")[0]
+        recorded = measure_counts(m.results().counts[-1:], "engaged", "England and Wales")[0]
         assert [m.count(a, "engaged", "England and Wales") for a in sim.APPROACHES] == \
             list(recorded)
     result = m.results()
