@@ -276,6 +276,8 @@ class Mechanics:
             for seedings in timeline.seedings.values() for seeding in seedings
             if np.isfinite(seeding.funded_until)}
         self.funded_until_max = -np.inf
+        self.compliance_until_max = -np.inf
+        self._inadequate_max: dict[float, np.ndarray] = {}
         # uniforms per agent and step: moves (3), forced decisions (3) and agent shocks (3),
         # drawn only when the configuration can use them
         collapsed = config.stages.collapsed
@@ -402,7 +404,9 @@ class Mechanics:
         else:
             working = active & started
             forward = np.where(started, self._progress(s, k, good, funded, alive), prompt)
-            resume = cfg.progression.resume_rate * good * (s.compliance_until <= t0)[:, None]
+            resume = cfg.progression.resume_rate * good
+            if self.compliance_until_max > t0:
+                resume = resume * (s.compliance_until <= t0)[:, None]
             forward = np.where(active, forward, np.where(paused, resume, 0.0))
             if ended.any():
                 cooled = ended & (t0 - s.ended_at >= cfg.prompting.restart_cooldown - EPS)
@@ -422,13 +426,18 @@ class Mechanics:
         self._bookkeeping(s, inputs, t1)
         rows, cols = np.nonzero(kind >= 0)
         policy_term, peers, reprompt = terms
-        none = np.zeros(len(rows))
-        evidence = np.concatenate([s.fields[:6, rows, cols], np.stack([
-            policy_term[rows, cols], peers[rows, cols], inputs.need[rows, cols],
-            none if reprompt is None else reprompt[rows, cols],
-            none if funded is None else funded[rows, cols],
-            none if crisis is None else crisis[rows],
-            none if momentum is None else np.broadcast_to(momentum, kind.shape)[rows, cols]])])
+        evidence = np.zeros((len(EVIDENCE), len(rows)))
+        evidence[:6] = s.fields[:6, rows, cols]
+        evidence[6] = policy_term[rows, cols]
+        evidence[7] = peers[rows, cols]
+        evidence[8] = inputs.need[rows, cols]
+        if reprompt is not None:
+            evidence[9] = reprompt[rows, cols]
+        if funded is not None:
+            evidence[10] = funded[rows, cols]
+        if crisis is not None:
+            evidence[11] = crisis[rows]
+            evidence[12] = momentum[rows, cols] if np.ndim(momentum) else momentum
         return StepEvents(agent=rows, approach=cols, from_stage=stage_before[rows, cols],
                           to_stage=s.stage[rows, cols], kind=kind[rows, cols],
                           reason=reason[rows, cols], evidence=evidence)
@@ -579,10 +588,19 @@ class Mechanics:
                 codes[back], why[back] = _K["revisit"], _R["change of director: went back a stage"]
                 kind[leaders], reason[leaders] = codes, why
                 forced = True
-        hit = np.flatnonzero(u_agent[:, 1] < -np.expm1(-self.inadequate * x * (1.0 - s.culture)))
+        # an inadequate judgement: hazard rate * 2 (1 - culture), drawn by thinning from the
+        # largest possible hazard (culture 0), which gives exactly the same draws
+        if x not in self._inadequate_max:
+            self._inadequate_max[x] = -np.expm1(-self.inadequate * x)
+        hit = np.flatnonzero(u_agent[:, 1] < self._inadequate_max[x])
+        if len(hit):
+            hit = hit[u_agent[hit, 1] < -np.expm1(-self.inadequate[hit] * x
+                                                   * (1.0 - s.culture[hit]))]
         if len(hit):
             low, high = sh.inadequate_pause_years
             s.compliance_until[hit] = t0 + low + u_agent[hit, 2] * (high - low)
+            self.compliance_until_max = max(self.compliance_until_max,
+                                            float(s.compliance_until[hit].max()))
             s.culture[hit] = np.maximum(
                 0.0, s.culture[hit] - self.config.conditions.culture_inadequate_drop)
             status = s.status[hit]
@@ -642,7 +660,7 @@ class Mechanics:
         spend, outcome = s.spend, s.outcome
         spend += self.cost.take((s.stage * 3 + s.status) * self.width + self.columns) * (
             dt * self.children)[:, None]
-        if (o.rise_rate or o.decay_rate) and not cfg.stages.collapsed:
+        if (o.rise_rate or o.decay_rate) and s.integrated_ever.any():
             mature = integrated & active & (t1 - s.integrated_since >= o.lag_years - EPS)
             outcome += dt * np.where(mature, o.rise_rate * (1.0 - outcome),
                                      -o.decay_rate * outcome)

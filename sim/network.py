@@ -64,12 +64,13 @@ class Network:
 
     def exposure(self, visible: np.ndarray, timeline: Timeline, step: int) -> np.ndarray:
         """Exposure of every agent to every approach, shape (agents, approaches)."""
-        region_on = timeline.region_on[step]
-        learning_on = timeline.learning_on[step]
         if self.dense:
-            matrices = self._dense_matrices(region_on, learning_on)
+            matrices = self._matrices.get(step)
+            if matrices is None:
+                matrices = self._matrices[step] = self._dense_matrices(
+                    timeline.region_on[step], timeline.learning_on[step])
             return np.matmul(matrices, visible.T[:, :, None])[:, :, 0].T
-        return self._grouped(visible, region_on, learning_on)
+        return self._grouped(visible, timeline.region_on[step], timeline.learning_on[step])
 
     # -- large populations: sparse product and group sums ----------------------------------
 

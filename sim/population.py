@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import functools
+
 import numpy as np
 import pandas as pd
 
@@ -55,7 +57,10 @@ class Population:
 def build_population(config: Config, rng: np.random.Generator) -> Population:
     """The real authorities when population.size is 212, else a seeded resample of them."""
     uk = load_uk()
-    base = _uk_arrays(config)
+    base = _uk_arrays()
+    w = config.workforce
+    workforce = _all_nations_workforce(w.follow_england_trend, tuple(
+        (name, rates.turnover, rates.vacancy, rates.agency) for name, rates in w.nations.items()))
     n = config.population.size
     if n == UK_SIZE:
         source = np.arange(UK_SIZE)
@@ -64,8 +69,9 @@ def build_population(config: Config, rng: np.random.Generator) -> Population:
     else:
         source = np.sort(rng.integers(0, UK_SIZE, size=n))
         ids = np.array([f"R{k:06d}" for k in range(1, n + 1)], dtype=object)
-        names = np.array([f"Synthetic {k} (like {uk.authorities['name'].iat[s]})"
-                          for k, s in enumerate(source, start=1)], dtype=object)
+        like = uk.authorities["name"].to_numpy()[source]
+        names = np.array([f"Synthetic {k} (like {name})" for k, name in enumerate(like, 1)],
+                         dtype=object)
     return Population(
         ids=ids,
         names=names,
@@ -77,11 +83,13 @@ def build_population(config: Config, rng: np.random.Generator) -> Population:
         need=base["need"][source],
         deprivation_z=base["deprivation_z"][source],
         ofsted_grade=uk.ofsted_grade[source],
-        workforce=base["workforce"][:, :, source],
+        workforce=workforce[:, :, source],
     )
 
 
-def _uk_arrays(config: Config) -> dict:
+@functools.cache
+def _uk_arrays() -> dict:
+    """Nation, region and deprivation arrays of the real authorities (once per process)."""
     uk: UKData = load_uk()
     auth = uk.authorities
     nation = auth["nation"].map({name: i for i, name in enumerate(NATIONS)}).to_numpy(np.int64)
@@ -93,18 +101,21 @@ def _uk_arrays(config: Config) -> dict:
     spread = grouped.transform("std").replace(0, np.nan)
     z = ((frame["dep"] - grouped.transform("mean")) / spread).fillna(0.0).clip(-2.5, 2.5)
     return {"nation": nation, "region": region, "regions": regions, "need": need,
-            "deprivation_z": z.to_numpy(), "workforce": _all_nations_workforce(config, uk,
-                                                                               nation)}
+            "deprivation_z": z.to_numpy()}
 
 
-def _all_nations_workforce(config: Config, uk: UKData, nation: np.ndarray) -> np.ndarray:
+@functools.lru_cache(maxsize=32)
+def _all_nations_workforce(follow_england_trend: bool, assumed: tuple) -> np.ndarray:
     """English authorities' own series; other nations' assumed rates (optionally on England's trend)."""
+    uk = load_uk()
+    nation = _uk_arrays()["nation"]
     rates = uk.workforce.copy()
     trend = uk.england_workforce / uk.england_workforce.mean(axis=1, keepdims=True)
-    if not config.workforce.follow_england_trend:
+    if not follow_england_trend:
         trend = np.ones_like(trend)
-    for name, assumed in config.workforce.nations.items():
+    for name, turnover, vacancy, agency in assumed:
         members = nation == NATIONS.index(name)
-        levels = np.array([assumed.turnover, assumed.vacancy, assumed.agency])
+        levels = np.array([turnover, vacancy, agency])
         rates[:, :, members] = (levels[:, None] * trend)[:, :, None]
+    rates.flags.writeable = False
     return rates

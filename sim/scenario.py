@@ -8,6 +8,7 @@ run starts or after it ends do not happen.
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -173,10 +174,15 @@ def _budget(config: Config, events: list, mid: np.ndarray) -> np.ndarray:
     return by_nation
 
 
+@functools.cache
+def _known_authorities() -> dict[str, int]:
+    return load_uk().index_of()
+
+
 def _seedings(config: Config, population: Population, events: list, start: np.ndarray,
               end: np.ndarray) -> dict[int, list[Seeding]]:
-    known = set(load_uk().authorities["agent_id"])
-    position = {a: i for i, a in enumerate(population.ids)}
+    known = _known_authorities()
+    position = known if population.is_real else {a: i for i, a in enumerate(population.ids)}
     out: dict[int, list[Seeding]] = {}
     for e in _of_kind(events, "seed"):
         unknown = [a for a in e.agents if a not in known]
