@@ -99,7 +99,8 @@ def test_bad_values_give_one_line_naming_the_key(overrides, fragment):
 
 
 def test_unknown_scenario_lists_the_presets():
-    with pytest.raises(InputError, match="unknown scenario 'histrical'; choose one of: .*historical"):
+    with pytest.raises(InputError,
+                       match="unknown scenario 'histrical'; choose one of: .*historical"):
         load_config("histrical")
 
 

@@ -7,7 +7,7 @@ import pytest
 
 import sim
 from sim.config import load_config
-from sim.network import Network, build_network
+from sim.network import build_network
 from sim.population import build_population
 from sim.scenario import compile_timeline
 
