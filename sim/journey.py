@@ -18,13 +18,13 @@ dated events and shocks), and all moves then apply together.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 
 from sim.config import APPROACHES, NATIONS, Config
 from sim.network import Network
-from sim.population import Population
+from sim.population import Population, authorities
 from sim.scenario import Timeline, agent_budget, workforce_rates
 
 STAGES: tuple[str, ...] = ("Not started", "Mobilising", "Designing", "Developing",
@@ -38,6 +38,7 @@ CONDITION_WORDS: tuple[str, ...] = ("case and buy-in", "workforce capacity", "ac
                                     "open culture", "macro context")
 CS, TIP, TS = (APPROACHES.index(a) for a in ("CS", "TIP", "TS"))
 INTEGRATING = 4
+CODES = 7 * 3       # journey codes per approach: stage * 3 + status
 EPS = 1e-9
 
 # Reasons recorded in the event log, in plain words. "{condition}" variants name the weakest
@@ -90,9 +91,6 @@ def _transition_tables() -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     for started in (0, 1):
         kind[ENDED, started, 0], status[ENDED, started, 0] = _K["restart"], ACTIVE
     return status.ravel(), delta.ravel(), kind.ravel()
-
-
-NEW_STATUS, STAGE_DELTA, MOVE_KIND = _transition_tables()
 
 
 FIELDS: tuple[str, ...] = (*CONDITIONS, "readiness", "spend", "outcome")
@@ -175,14 +173,14 @@ def chain_hazards(forward: list[float], backward: list[float], exit_: list[float
     return f * rate, b * rate, e * rate
 
 
-INPUT_BUDGET = 2_000_000   # numbers per precomputed input array (bounds memory for large runs)
+SCENARIO_CACHE = 4      # configurations whose scenario tables are kept (see Mechanics._scenario)
 
 
 @dataclass(frozen=True)
 class StepInputs:
-    """Scenario-driven inputs of a run of consecutive steps, leading axis = step.
+    """Scenario-driven inputs of one step for every agent, before policy feedback.
 
-    Journey arrays are (steps, agents, approaches); agent arrays are (steps, agents).
+    Journey arrays have shape (agents, approaches); agent arrays have shape (agents,).
     """
 
     policy: np.ndarray
@@ -196,8 +194,37 @@ class StepInputs:
     churn: np.ndarray
 
 
+@dataclass(frozen=True)
+class ScenarioTables:
+    """Scenario-driven inputs of every distinct input set (leading axis), per profile.
+
+    Agents copying the same real authority (a *profile*) share every static attribute, so the
+    inputs are computed once per profile and gathered for the agents of each step. ``policy``
+    is per nation, (sets, nations, approaches), for policy feedback; the other arrays are
+    (sets, profiles, approaches) or (sets, profiles).
+    """
+
+    policy: np.ndarray
+    policy_term: np.ndarray
+    case_policy: np.ndarray
+    need: np.ndarray
+    macro: np.ndarray
+    log_macro: np.ndarray
+    budget: np.ndarray
+    capacity: np.ndarray
+    churn: np.ndarray
+
+
+_SCENARIOS: dict[str, tuple[np.ndarray, ScenarioTables]] = {}
+
+
 class Mechanics:
-    """The journey submodels of one configured run, applied to a :class:`JourneyState`."""
+    """The journey submodels of one configured run, applied to a :class:`JourneyState`.
+
+    Per-journey constants (visibility, base hazards, costs, transitions) are tables indexed by
+    the journey code ``approach * 21 + stage * 3 + status``, so each step looks them up with a
+    few ``take`` calls instead of recomputing them from stage and status.
+    """
 
     def __init__(self, config: Config, population: Population, network: Network,
                  timeline: Timeline, seed_labels: list[str]):
@@ -209,6 +236,7 @@ class Mechanics:
                                        if label not in BASE_REASONS]
         self._reason_of = {text: i for i, text in enumerate(self.reasons)}
         self._rates(config)
+        self._code_tables(config)
         self._inputs(config, population, timeline)
         self._design_log: np.ndarray | None = None
 
@@ -247,26 +275,75 @@ class Mechanics:
         w = config.conditions.weights
         weights = np.array([w.case, w.workforce, w.design, w.culture, w.macro])
         self.weights = weights / weights.sum()
-        self.columns = np.arange(self.width)
         self.forward_rate = self.forward_rate.ravel()                    # stage * A + approach
         self.synergy = None
         if config.mechanisms.synergy:
             self.synergy = np.zeros((self.width, self.width))       # row: integrated approach
             self.synergy[TIP, CS] = self.synergy[TIP, TS] = config.synergy.tip_to_cs_ts
             self.synergy[CS, TIP] = config.synergy.cs_to_tip
+        c = config.conditions
+        # design condition (c) and its log-weight by the number of approaches ever integrated
+        absorptive = np.minimum(1.0, c.absorptive_initial
+                                + c.absorptive_gain * np.arange(self.width + 1))
+        self.design = np.maximum(1.0 - self.complexity * (1.0 - absorptive[:, None]), 1e-6)
+        self.design_log = self.weights[2] * np.log(self.design)
+
+    def _code_tables(self, config: Config) -> None:
+        """Per-journey constants and transitions by journey code (see the class docstring)."""
+        width, dt = self.width, self.dt
+        code = np.arange(width * CODES)
+        a, stage, status = code // CODES, code % CODES // 3, code % 3
+        started, active, paused, ended = (stage >= 1, status == ACTIVE, status == PAUSED,
+                                          status == ENDED)
+        working, alive = active & started, started & ~ended
+        integrated = (stage >= INTEGRATING) & ~ended
+        self.code_offset = np.arange(width) * CODES
+        self._others = 1.0 - np.eye(width)      # mask @ this: count of the other approaches
+        # before the moves: visibility, forward rate, revisit and end hazards at C = 0 (zero
+        # where the move is impossible) and the working (active and started) indicator
+        self._before_rates = np.stack([
+            self.visible[stage * 3 + status],
+            working * self.forward_rate[stage * width + a],
+            working * self.revisit_rate[stage],
+            np.where(working, self.end_rate[stage],
+                     paused * config.progression.end_paused_rate),
+            working])
+        self._before_flags = np.stack([alive & (stage == 6), alive & (stage >= INTEGRATING),
+                                       stage == INTEGRATING, stage == 5, active & ~started,
+                                       paused, ended])
+        # after the moves: annual cost, co-production growth, and bookkeeping indicators
+        self._after_rates = np.stack([
+            self.cost[(stage * 3 + status) * width + a],
+            (active & (stage >= 2)) * (dt * config.conditions.coproduction_rate)])
+        self._after_flags = np.stack([integrated, ~integrated, integrated & active])
+        # changes of director, by stage * 3 + status: who may pause, who may go back a stage
+        self._leader_flags = np.stack([working, paused & (stage >= 2) & (stage <= 3)])[:, :CODES]
+        # transitions by journey code * 5 + choice
+        new_status, delta, kind = _transition_tables()
+        index = (status * 2 + started)[:, None] * 5 + np.arange(5)
+        self._move_kind = kind[index].ravel()
+        # a journey at stage 6 has no forward hazard, so it never moves to a stage 7
+        new_stage = np.minimum(np.where(kind[index] == _K["restart"], 1,
+                                        stage[:, None] + delta[index]), 6)
+        self._next_code = np.where(kind[index] >= 0,
+                                   (a * CODES)[:, None] + new_stage * 3 + new_status[index],
+                                   code[:, None]).ravel()
+        self._stage_of, self._status_of = stage.astype(np.int8), status.astype(np.int8)
 
     def _inputs(self, config: Config, population: Population, timeline: Timeline) -> None:
         """Per-step inputs that depend only on the scenario, computed once per run."""
-        c, m = config.conditions, config.mechanisms
+        m = config.mechanisms
         n = population.size
         self.nation = population.nation
         self.nation_onehot = (population.nation[None, :] ==
                               np.arange(len(NATIONS))[:, None]).astype(float)
         self.nation_size = np.maximum(self.nation_onehot.sum(axis=1), 1.0)[:, None]
         self.children = population.child_population / 1e4
-        self._chunk = max(1, INPUT_BUDGET // (n * self.width))
-        self._input_id = self._distinct_inputs(config, timeline)
-        self._inputs: dict[int, StepInputs] = {}
+        self._spend_scale = (self.dt * self.children)[:, None]
+        self.profiles = authorities(config)
+        # the profile (real authority) of each agent, or None when the agents are the profiles
+        self.profile = None if population.is_real else population.source
+        self._input_id, self.tables = self._scenario(config, timeline)
         self.crisis_rate = (config.workforce.crisis_pause_rate
                             if m.shocks and m.workforce else 0.0)
         self.inadequate = (config.shocks.inadequate_rate * 2.0 * self.dt
@@ -277,21 +354,40 @@ class Mechanics:
             if np.isfinite(seeding.funded_until)}
         self.funded_until_max = -np.inf
         self.compliance_until_max = -np.inf
-        self._inadequate_max: dict[float, np.ndarray] = {}
+        self._shock_probability: dict[float, tuple[float, np.ndarray]] = {}
         # uniforms per agent and step: moves (3), forced decisions (3) and agent shocks (3),
         # drawn only when the configuration can use them
         collapsed = config.stages.collapsed
         self._draws = 3 + 3 * bool(self.programme_end_steps or (m.shocks and not collapsed)) \
             + 3 * bool(m.shocks and not collapsed)
         self._kind = np.empty((n, self.width), np.int8)
-        self._reason = np.zeros((n, self.width), np.int16)
+        self._reason = np.empty((n, self.width), np.int16)
+        self._hazards = np.empty((1 if collapsed else 4, n, self.width))
+
+    def _scenario(self, config: Config, timeline: Timeline) -> tuple[np.ndarray, ScenarioTables]:
+        """The input set of each step and the scenario tables, cached per configuration.
+
+        Both depend only on the configuration (the tables cover every real authority), so the
+        runs of one configuration in a process share them; they are read-only.
+        """
+        key = config.model_dump_json()
+        if key not in _SCENARIOS:
+            if len(_SCENARIOS) >= SCENARIO_CACHE:
+                del _SCENARIOS[next(iter(_SCENARIOS))]
+            input_id, steps = self._distinct_inputs(config, timeline)
+            tables = self._scenario_tables(steps)
+            for array in (input_id, *(getattr(tables, f.name) for f in fields(tables))):
+                array.flags.writeable = False
+            _SCENARIOS[key] = input_id, tables
+        return _SCENARIOS[key]
 
     @staticmethod
-    def _distinct_inputs(config: Config, timeline: Timeline) -> np.ndarray:
-        """For each step, the index of its distinct input set, numbered in order of appearance.
+    def _distinct_inputs(config: Config, timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
+        """For each step, the index of its distinct input set; and the first step of each set.
 
-        Steps whose nation-level policy, budget and workforce series are the same share their
-        inputs, so a run whose scenario is constant computes them once.
+        Sets are numbered in order of appearance. Steps whose nation-level policy, budget and
+        workforce series are the same share their inputs, so a run whose scenario is constant
+        computes them once.
         """
         parts = [timeline.policy.reshape(timeline.steps, -1), timeline.budget]
         if config.mechanisms.workforce:
@@ -302,48 +398,53 @@ class Mechanics:
         _, first, inverse = np.unique(np.concatenate(parts, axis=1), axis=0, return_index=True,
                                       return_inverse=True)
         order = np.argsort(np.argsort(first))
-        return order[inverse.ravel()]
+        return order[inverse.ravel()], np.sort(first)
 
-    def inputs(self, k: int) -> StepInputs:
-        """Inputs of step k, computed a chunk of distinct input sets at a time."""
-        wanted = self._input_id[k]
-        if wanted not in self._inputs:
-            ids = np.arange(wanted, min(wanted + self._chunk, self._input_id.max() + 1))
-            steps = np.array([np.flatnonzero(self._input_id == i)[0] for i in ids])
-            chunk = self._compute_inputs(steps)
-            names = list(StepInputs.__dataclass_fields__)
-            self._inputs = {int(i): StepInputs(*(getattr(chunk, name)[j] for name in names))
-                            for j, i in enumerate(ids)}
-        return self._inputs[wanted]
-
-    def _compute_inputs(self, steps: np.ndarray) -> StepInputs:
-        cfg, tl, population = self.config, self.timeline, self.population
+    def _scenario_tables(self, steps: np.ndarray) -> ScenarioTables:
+        """The inputs of the input sets first seen at ``steps``, per nation and per profile."""
+        cfg, tl, profiles = self.config, self.timeline, self.profiles
         c, m = cfg.conditions, cfg.mechanisms
-        policy = tl.policy[steps][:, population.nation, :]
-        need = np.zeros_like(policy)
+        policy = tl.policy[steps]
+        by_profile = policy[:, profiles.nation, :]
+        need = np.zeros_like(by_profile)
         if m.need:
-            need = cfg.prompting.need_rate * population.need[None, :, None] * (policy > 0)
-        budget = agent_budget(cfg, population, tl.budget[steps])
-        macro = np.maximum(self._macro(budget[:, :, None], policy), 1e-6)
+            need = cfg.prompting.need_rate * profiles.need[None, :, None] * (by_profile > 0)
+        budget = agent_budget(cfg, profiles, tl.budget[steps])
+        macro = np.maximum(self._macro(budget[:, :, None], by_profile), 1e-6)
         if m.workforce:
-            rates = workforce_rates(population, tl, steps)
+            rates = workforce_rates(profiles, tl, steps)
             loss = np.tensordot(np.asarray(c.workforce_coefficients),
                                 rates - c.workforce_reference, axes=1)
             capacity = np.clip(1.0 - loss, max(c.workforce_floor, 1e-6), 1.0)
             churn = c.culture_churn_loss * np.maximum(0.0, rates[0] - 0.15) / 0.10
         else:
-            capacity = np.ones((len(steps), population.size))
-            churn = np.zeros((len(steps), population.size))
-        return StepInputs(policy=policy, policy_term=self.p0 * policy, need=need,
-                          case_policy=c.case_policy * np.minimum(policy, 2.0), macro=macro,
-                          log_macro=self.weights[4] * np.log(macro), budget=budget,
-                          capacity=capacity, churn=churn)
+            capacity = np.ones((len(steps), profiles.size))
+            churn = np.zeros((len(steps), profiles.size))
+        return ScenarioTables(policy=policy, policy_term=self.p0 * by_profile,
+                              case_policy=c.case_policy * np.minimum(by_profile, 2.0),
+                              need=need, macro=macro, log_macro=self.weights[4] * np.log(macro),
+                              budget=budget, capacity=capacity, churn=churn)
+
+    def _per_agent(self, table: np.ndarray) -> np.ndarray:
+        """A profile array (profiles, ...) for every agent."""
+        return table if self.profile is None else table.take(self.profile, axis=0, mode="clip")
 
     def _macro(self, budget: np.ndarray, policy: np.ndarray) -> np.ndarray:
         if not self.config.mechanisms.macro:
             return np.ones(np.broadcast_shapes(budget.shape, policy.shape))
         reference = self.config.conditions.macro_policy_reference
         return np.minimum(1.0, budget * np.minimum(1.0, (1.0 + policy) / (1.0 + reference)))
+
+    def inputs(self, k: int) -> StepInputs:
+        """Inputs of step k for every agent (the step itself gathers only what it uses)."""
+        t, row = self.tables, self._input_id[k]
+        policy = t.policy[row].take(self.nation, axis=0, mode="clip")
+        policy_term, need, case_policy, macro, log_macro, budget, capacity, churn = (
+            self._per_agent(x[row]) for x in (t.policy_term, t.need, t.case_policy, t.macro,
+                                              t.log_macro, t.budget, t.capacity, t.churn))
+        return StepInputs(policy=policy, policy_term=policy_term, need=need,
+                          case_policy=case_policy, macro=macro, log_macro=log_macro,
+                          budget=budget, capacity=capacity, churn=churn)
 
     def initial_state(self) -> JourneyState:
         """Every journey at its approach's initial stage, active; culture from Ofsted grades."""
@@ -373,8 +474,9 @@ class Mechanics:
     def step(self, s: JourneyState, k: int, rng: np.random.Generator) -> StepEvents:
         """Advance every journey by one step (synchronous); return the transitions."""
         cfg, tl, n, width = self.config, self.timeline, self.n, self.width
+        collapsed = cfg.stages.collapsed
         t0, t1 = tl.start[k], tl.end[k]
-        inputs = self.inputs(k)
+        row = self._input_id[k]
         draws = rng.random(self._draws * n)
         u_move = draws[:3 * n].reshape(n, width)
         u_forced = draws[3 * n:6 * n].reshape(-1, width)
@@ -382,95 +484,117 @@ class Mechanics:
         stage_before = s.stage.copy()
         kind, reason = self._kind, self._reason
         kind.fill(-1)
+        reason.fill(-1)
 
         forced = self._seed(s, k, kind, reason) if k in tl.seedings else False
         funded = s.funded_until >= t1 - EPS if self.funded_until_max >= t1 - EPS else None
-        if k in self.programme_end_steps and not cfg.stages.collapsed:
-            forced |= self._programme_ends(s, inputs, t0, t1, u_forced, kind, reason)
-        if cfg.mechanisms.shocks and not cfg.stages.collapsed:
-            forced |= self._shocks(s, t0, tl.hazard_scale[k], u_agent, u_forced, kind, reason)
+        if k in self.programme_end_steps and not collapsed:
+            forced |= self._programme_ends(s, row, t0, t1, u_forced, kind, reason)
+        if cfg.mechanisms.shocks and not collapsed:
+            forced |= self._shocks(s, t0, tl.hazard_scale[k], u_agent, u_forced, kind, reason,
+                                   forced)
 
-        stage, status = s.stage, s.status
-        started = stage >= 1
-        active, paused, ended = status == ACTIVE, status == PAUSED, status == ENDED
-        alive = started & ~ended
-        s.exposure = self.network.exposure(self.visible.take(stage * 3 + status), tl, k)
-        prompt, terms = self._readiness(s, inputs, t0, alive)
+        code = s.stage * 3
+        code += s.status
+        code = code + self.code_offset
+        visible, forward_rate, revisit, end, working = self._before_rates.take(code, axis=1,
+                                                                               mode="clip")
+        at_six, integrated, at_four, at_five, waiting, paused, ended = self._before_flags.take(
+            code, axis=1, mode="clip")
+        s.exposure = self.network.exposure(visible, tl, k)
+        capacity = self._per_agent(self.tables.capacity[row])
+        prompt, terms = self._readiness(s, row, capacity, t0, at_six)
         good, bad = (s.readiness, 1.0 - s.readiness) if cfg.mechanisms.conditions else (1.0, 1.0)
 
+        hazards = self._hazards
         crisis = momentum = None
-        if cfg.stages.collapsed:
-            h = [prompt * (active & ~started)]
+        if collapsed:
+            np.multiply(prompt, waiting, out=hazards[0])
         else:
-            working = active & started
-            forward = np.where(started, self._progress(s, k, good, funded, alive), prompt)
+            # forward: progress (zero unless started and active), prompt, resume or restart
+            forward = hazards[0]
+            self._progress(s, k, forward_rate, good, funded, integrated, at_four, at_five,
+                           out=forward)
+            np.copyto(forward, prompt, where=waiting)
             resume = cfg.progression.resume_rate * good
             if self.compliance_until_max > t0:
                 resume = resume * (s.compliance_until <= t0)[:, None]
-            forward = np.where(active, forward, np.where(paused, resume, 0.0))
+            np.copyto(forward, resume, where=paused)
             if ended.any():
                 cooled = ended & (t0 - s.ended_at >= cfg.prompting.restart_cooldown - EPS)
-                forward = forward + cooled * (cfg.prompting.restart_weight * prompt)
-            crisis = self.crisis_rate * (inputs.capacity < cfg.workforce.crisis_threshold)
-            end = bad * np.where(working, self.end_rate.take(stage),
-                                 paused * cfg.progression.end_paused_rate)
-            if funded is not None:
-                end = end * ~funded
+                forward += cooled * (cfg.prompting.restart_weight * prompt)
+            crisis = self.crisis_rate * (capacity < cfg.workforce.crisis_threshold)
             momentum = self.pause_rate * bad
-            h = [forward, working * (momentum + crisis[:, None]),
-                 working * self.revisit_rate.take(stage) * bad, end]
-        choice = self._draw(h, tl.hazard_scale[k], u_move)
+            np.add(momentum, crisis[:, None], out=hazards[1])
+            hazards[1] *= working
+            np.multiply(revisit, bad, out=hazards[2])
+            np.multiply(bad, end, out=hazards[3])
+            if funded is not None:
+                hazards[3] *= ~funded
+        choice = self._draw(hazards, tl.hazard_scale[k], u_move)
         if forced:
             choice[kind >= 0] = 4
-        self._move(s, choice, started, t1, kind, reason)
-        self._bookkeeping(s, inputs, t1)
-        rows, cols = np.nonzero(kind >= 0)
-        policy_term, peers, reprompt = terms
-        evidence = np.zeros((len(EVIDENCE), len(rows)))
-        evidence[:6] = s.fields[:6, rows, cols]
-        evidence[6] = policy_term[rows, cols]
-        evidence[7] = peers[rows, cols]
-        evidence[8] = inputs.need[rows, cols]
+        code = self._move(s, code, choice, t1, kind)
+        self._bookkeeping(s, code, self._per_agent(self.tables.churn[row]), t1)
+        self.code = code
+
+        moved = np.flatnonzero(kind >= 0)
+        rows, cols = np.divmod(moved, width)
+        policy_term, peers, need, reprompt = terms
+        evidence = np.zeros((len(EVIDENCE), len(moved)))
+        evidence[:6] = s.fields[:6].reshape(6, -1)[:, moved]
+        evidence[6] = policy_term.take(moved)
+        evidence[7] = peers.take(moved)
+        evidence[8] = need.take(moved)
         if reprompt is not None:
-            evidence[9] = reprompt[rows, cols]
+            evidence[9] = reprompt.take(moved)
         if funded is not None:
-            evidence[10] = funded[rows, cols]
+            evidence[10] = funded.take(moved)
         if crisis is not None:
-            evidence[11] = crisis[rows]
-            evidence[12] = momentum[rows, cols] if np.ndim(momentum) else momentum
-        return StepEvents(agent=rows, approach=cols, from_stage=stage_before[rows, cols],
-                          to_stage=s.stage[rows, cols], kind=kind[rows, cols],
-                          reason=reason[rows, cols], evidence=evidence)
+            evidence[11] = crisis.take(rows)
+            evidence[12] = momentum.take(moved) if np.ndim(momentum) else momentum
+        return StepEvents(agent=rows, approach=cols, from_stage=stage_before.take(moved),
+                          to_stage=s.stage.take(moved), kind=kind.take(moved),
+                          reason=reason.take(moved), evidence=evidence)
 
     def _nation_share(self, mask: np.ndarray) -> np.ndarray:
-        """Share of each agent's nation with ``mask`` set, shape (agents, approaches)."""
-        return (self.nation_onehot @ mask / self.nation_size)[self.nation]
+        """Share of each nation's agents with ``mask`` set, shape (nations, approaches)."""
+        return self.nation_onehot @ mask / self.nation_size
 
-    def _readiness(self, s: JourneyState, inputs: StepInputs, t0: float, alive: np.ndarray):
+    def _policy_terms(self, row: int, at_six: np.ndarray | None):
+        """Policy prompting term, case term, macro condition and its log-weight per journey.
+
+        With policy feedback (``at_six`` given) a nation's policy support rises with its share
+        of journeys at Wider system change; otherwise the precomputed tables apply.
+        """
+        t = self.tables
+        if at_six is None:
+            return tuple(self._per_agent(x[row]) for x in (t.policy_term, t.case_policy, t.macro,
+                                                            t.log_macro))
+        policy = t.policy[row] + self.config.feedback.policy_gain * self._nation_share(at_six)
+        macro = np.maximum(self._macro(t.budget[row][:, None], policy[self.profiles.nation]),
+                           1e-6)
+        policy = policy.take(self.nation, axis=0, mode="clip")
+        return (self.p0 * policy, self.config.conditions.case_policy * np.minimum(policy, 2.0),
+                self._per_agent(macro), self._per_agent(self.weights[4] * np.log(macro)))
+
+    def _readiness(self, s: JourneyState, row: int, capacity: np.ndarray, t0: float,
+                   at_six: np.ndarray):
         """Update the five conditions and readiness C; return prompting hazards and terms."""
         cfg, c, w, f = self.config, self.config.conditions, self.weights, s.fields
-        workforce = inputs.capacity
         recent = s.leader_changed_at > t0 - c.leadership_window + EPS
-        if recent.any():
-            workforce = np.where(recent, workforce * c.leadership_factor, workforce)
-        s.workforce = workforce
-        policy, policy_term = inputs.policy, inputs.policy_term
-        case_policy, log_macro, macro = inputs.case_policy, inputs.log_macro, inputs.macro
-        reprompt = None
-        if cfg.mechanisms.feedback:
-            at_six = alive & (s.stage == 6)
-            if at_six.any():
-                policy = policy + cfg.feedback.policy_gain * self._nation_share(at_six)
-                policy_term = self.p0 * policy
-                macro = np.maximum(self._macro(inputs.budget[:, None], policy), 1e-6)
-                log_macro = w[4] * np.log(macro)
-                case_policy = c.case_policy * np.minimum(policy, 2.0)
-                others = at_six.sum(axis=1)[:, None] - at_six
-                reprompt = cfg.feedback.reprompt_rate * (others > 0)
+        workforce = s.workforce = np.where(recent, capacity * c.leadership_factor, capacity)
+        feedback = cfg.mechanisms.feedback and at_six.any()
+        policy_term, case_policy, macro, log_macro = self._policy_terms(
+            row, at_six if feedback else None)
+        need = self._per_agent(self.tables.need[row])
         peers = self.q * s.exposure
-        prompt = policy_term + peers + inputs.need
-        if reprompt is not None:
-            prompt = prompt + reprompt
+        prompt = policy_term + peers
+        prompt += need
+        reprompt = None
+        if feedback:
+            reprompt = cfg.feedback.reprompt_rate * (at_six @ self._others > 0)
+            prompt += reprompt
         if cfg.mechanisms.conditions:
             f[1] = workforce[:, None]
             f[3] = s.culture[:, None]
@@ -482,50 +606,53 @@ class Mechanics:
             case += 1.0
             np.maximum(case, 1e-6, out=case)
             if self._design_log is None:
-                absorptive = np.minimum(1.0, c.absorptive_initial
-                                        + c.absorptive_gain * s.integrated_ever.sum(axis=1))
-                f[2] = np.maximum(1.0 - self.complexity * (1.0 - absorptive[:, None]), 1e-6)
-                self._design_log = w[2] * np.log(f[2])
+                count = s.integrated_ever.sum(axis=1)
+                f[2] = self.design.take(count, axis=0, mode="clip")
+                self._design_log = self.design_log.take(count, axis=0, mode="clip")
             agent_log = w[1] * np.log(workforce) + w[3] * np.log(np.maximum(s.culture, 1e-6))
             np.exp(w[0] * np.log(case) + self._design_log + log_macro + agent_log[:, None],
                    out=f[5])
-        return prompt, (policy_term, peers, reprompt)
+        return prompt, (policy_term, peers, need, reprompt)
 
-    def _progress(self, s, k, good, funded, alive) -> np.ndarray:
+    def _progress(self, s, k, forward_rate, good, funded, integrated, at_four, at_five,
+                  out: np.ndarray) -> None:
+        """Progression hazard of every journey into ``out`` (zero unless started and active)."""
         cfg = self.config
-        stage = s.stage
-        rate = self.forward_rate.take(stage * self.width + self.columns) * good
+        progression = cfg.progression
+        rate = np.multiply(forward_rate, good, out=out)
         if funded is not None:
-            rate = rate * (1.0 + (cfg.progression.funding_boost - 1.0) * funded)
-        integrated = alive & (stage >= INTEGRATING)
+            np.multiply(rate, 1.0 + (progression.funding_boost - 1.0), out=rate, where=funded)
         if self.synergy is not None:
-            rate = rate * (1.0 + integrated @ self.synergy)
+            rate *= 1.0 + integrated @ self.synergy
         if cfg.mechanisms.conditions:
-            at_four = stage == INTEGRATING
             if at_four.any():
-                rigid = at_four & (s.culture < cfg.progression.rigidity_culture)[:, None]
-                rate = rate * (1.0 - (1.0 - cfg.progression.rigidity_factor) * rigid)
-            at_five = stage == 5
+                rigid = at_four & (s.culture < progression.rigidity_culture)[:, None]
+                np.multiply(rate, 1.0 - (1.0 - progression.rigidity_factor), out=rate,
+                            where=rigid)
             if at_five.any():
-                rate = np.where(at_five, rate * self._nation_share(integrated), rate)
+                share = self._nation_share(integrated).take(self.nation, axis=0, mode="clip")
+                np.multiply(rate, share, out=rate, where=at_five)
         scale = self.timeline.progression_scale[k]
-        return rate if scale == 1.0 else rate * scale
+        if scale != 1.0:
+            rate *= scale
 
-    def _draw(self, hazards: list[np.ndarray], scale: float, u: np.ndarray) -> np.ndarray:
+    def _draw(self, hazards: np.ndarray, scale: float, u: np.ndarray) -> np.ndarray:
         """Competing risks: index of the move that happens in the step (4 = none).
 
-        Move j happens when u * H < (h_0 + ... + h_j) * (1 - exp(-H dt)), H the total hazard.
+        Move j happens when u * H < (h_0 + ... + h_j) * (1 - exp(-H dt)), H the total hazard;
+        ``hazards`` (moves, agents, approaches) is overwritten.
         """
-        total = hazards[0]
-        for h in hazards[1:]:
-            total = total + h
-        happen = -np.expm1(total * (-scale * self.dt))
+        total = hazards.sum(axis=0)
+        happen = np.expm1(total * (-scale * self.dt))
+        np.negative(happen, out=happen)
         threshold = u * total
-        choice = np.zeros(total.shape, np.int8)
-        cumulative = 0.0
-        for h in hazards:
-            cumulative = cumulative + h * happen
-            choice += threshold >= cumulative
+        hazards *= happen
+        for j in range(1, len(hazards)):
+            hazards[j] += hazards[j - 1]
+        passed = (hazards <= threshold).view(np.int8)
+        choice = passed[0].copy()
+        for j in range(1, len(hazards)):
+            choice += passed[j]
         if len(hazards) < 4:
             choice[choice == len(hazards)] = 4
         return choice
@@ -549,11 +676,11 @@ class Mechanics:
                 forced = True
         return forced
 
-    def _programme_ends(self, s, inputs, t0, t1, u, kind, reason) -> bool:
+    def _programme_ends(self, s, row, t0, t1, u, kind, reason) -> bool:
         ending = ((s.funded_until >= t0 - EPS) & (s.funded_until < t1 - EPS) & (s.stage >= 1)
                   & (s.status != ENDED) & (kind < 0))
-        poor = ending & (s.stage <= 3) & (
-            inputs.budget < self.config.shocks.poverty_budget)[:, None]
+        low_budget = self.tables.budget[row] < self.config.shocks.poverty_budget
+        poor = ending & (s.stage <= 3) & self._per_agent(low_budget)[:, None]
         s.status[poor] = ENDED
         s.ended_at[poor] = t1
         kind[poor] = _K["end"]
@@ -565,20 +692,31 @@ class Mechanics:
         reason[pause] = _R["funded programme ended"]
         return bool(ending.any())
 
-    def _shocks(self, s, t0, x, u_agent, u, kind, reason) -> bool:
-        """Changes of director and Ofsted inadequate judgements (on the few agents hit)."""
+    def _shocks(self, s, t0, x, u_agent, u, kind, reason, forced) -> bool:
+        """Changes of director and Ofsted inadequate judgements (on the few agents hit).
+
+        ``forced`` says whether earlier events of the step have already moved some journeys,
+        which then cannot move again.
+        """
         sh = self.config.shocks
-        forced = False
-        leaders = np.flatnonzero(u_agent[:, 0] < -np.expm1(-sh.leadership_change_rate * x
-                                                            * self.dt))
+        if x not in self._shock_probability:
+            self._shock_probability[x] = (
+                -np.expm1(-sh.leadership_change_rate * x * self.dt),
+                -np.expm1(-self.inadequate * x))
+        leader_probability, inadequate_max = self._shock_probability[x]
+        leaders = (u_agent[:, 0] < leader_probability).nonzero()[0]
         if len(leaders):
             s.leader_changed_at[leaders] = t0
             stage, status, draw = s.stage[leaders], s.status[leaders], u[leaders]
-            free = kind[leaders] < 0
-            pause = free & (status == ACTIVE) & (stage >= 1) & (
-                draw < sh.leadership_pause_probability)
-            back = free & (status == PAUSED) & (stage >= 2) & (stage <= 3) & (
-                draw < sh.leadership_revisit_probability)
+            code = stage * 3
+            code += status
+            pausable, revisable = self._leader_flags.take(code, axis=1, mode="clip")
+            pause = pausable & (draw < sh.leadership_pause_probability)
+            back = revisable & (draw < sh.leadership_revisit_probability)
+            if forced:
+                free = kind[leaders] < 0
+                pause &= free
+                back &= free
             if pause.any() or back.any():
                 status[pause] = PAUSED
                 stage[back] -= 1
@@ -590,9 +728,7 @@ class Mechanics:
                 forced = True
         # an inadequate judgement: hazard rate * 2 (1 - culture), drawn by thinning from the
         # largest possible hazard (culture 0), which gives exactly the same draws
-        if x not in self._inadequate_max:
-            self._inadequate_max[x] = -np.expm1(-self.inadequate * x)
-        hit = np.flatnonzero(u_agent[:, 1] < self._inadequate_max[x])
+        hit = (u_agent[:, 1] < inadequate_max).nonzero()[0]
         if len(hit):
             hit = hit[u_agent[hit, 1] < -np.expm1(-self.inadequate[hit] * x
                                                    * (1.0 - s.culture[hit]))]
@@ -617,51 +753,47 @@ class Mechanics:
 
     # -- hazard-driven moves ---------------------------------------------------------------
 
-    def _move(self, s, choice, started, t1, kind, reason) -> None:
-        """Apply the drawn moves together; their reasons are explained later from evidence."""
-        index = (s.status * 2 + started) * 5 + choice
-        moved = MOVE_KIND.take(index)
-        rows, cols = np.nonzero(moved >= 0)
-        if not len(rows):
-            return
-        index = index[rows, cols]
-        kinds = moved[rows, cols]
-        stage = s.stage[rows, cols] + STAGE_DELTA.take(index)
-        restart = kinds == _K["restart"]
-        stage[restart] = 1
-        s.stage[rows, cols] = stage
-        s.status[rows, cols] = NEW_STATUS.take(index)
-        ended_at = s.ended_at[rows, cols]
-        ended_at[restart] = np.nan
-        ended_at[kinds == _K["end"]] = t1
-        s.ended_at[rows, cols] = ended_at
-        kind[rows, cols] = kinds
-        reason[rows, cols] = -1
+    def _move(self, s, code, choice, t1, kind) -> np.ndarray:
+        """Apply the drawn moves together and return the new journey codes.
 
-    def _bookkeeping(self, s: JourneyState, inputs: StepInputs, t1: float) -> None:
+        Their reasons are explained later from evidence (the step's ``reason`` stays -1).
+        """
+        index = code * 5 + choice
+        moved = self._move_kind.take(index, mode="clip")
+        code = self._next_code.take(index, mode="clip")
+        self._stage_of.take(code, out=s.stage, mode="clip")
+        self._status_of.take(code, out=s.status, mode="clip")
+        if moved.max() >= _K["end"]:
+            np.copyto(s.ended_at, t1, where=moved == _K["end"])
+            np.copyto(s.ended_at, np.nan, where=moved == _K["restart"])
+        np.maximum(kind, moved, out=kind)
+        return code
+
+    def _bookkeeping(self, s: JourneyState, code: np.ndarray, churn: np.ndarray,
+                     t1: float) -> None:
         cfg, dt = self.config, self.dt
         c, o = cfg.conditions, cfg.outcomes
-        integrated = (s.stage >= INTEGRATING) & (s.status != ENDED)
-        s.integrated_since = np.where(integrated, s.integrated_since, np.nan)
-        new = integrated & ~s.integrated_ever
+        integrated, outside, integrated_active = self._after_flags.take(code, axis=1, mode="clip")
+        cost, growth = self._after_rates.take(code, axis=1, mode="clip")
+        np.copyto(s.integrated_since, np.nan, where=outside)
+        new = integrated > s.integrated_ever
         if new.any():
             s.integrated_ever |= new
-            s.integrated_since[integrated & np.isnan(s.integrated_since)] = t1
+            np.copyto(s.integrated_since, t1, where=integrated & np.isnan(s.integrated_since))
             self._design_log = None
-        active = s.status == ACTIVE
         if cfg.mechanisms.conditions:
-            s.coproduction += (active & (s.stage >= 2)) * (dt * c.coproduction_rate) * (
-                1.0 - s.coproduction)
+            growth *= 1.0 - s.coproduction
+            s.coproduction += growth
         culture = s.culture
-        change = (c.culture_reversion * (s.culture_initial - culture) - inputs.churn * culture)
+        change = (c.culture_reversion * (s.culture_initial - culture) - churn * culture)
         if c.culture_tip_gain:
             change += c.culture_tip_gain * integrated[:, TIP] * (1.0 - culture)
         s.culture = np.minimum(np.maximum(culture + dt * change, 0.0), 1.0)
         spend, outcome = s.spend, s.outcome
-        spend += self.cost.take((s.stage * 3 + s.status) * self.width + self.columns) * (
-            dt * self.children)[:, None]
+        cost *= self._spend_scale
+        spend += cost
         if (o.rise_rate or o.decay_rate) and s.integrated_ever.any():
-            mature = integrated & active & (t1 - s.integrated_since >= o.lag_years - EPS)
+            mature = integrated_active & (t1 - s.integrated_since >= o.lag_years - EPS)
             outcome += dt * np.where(mature, o.rise_rate * (1.0 - outcome),
                                      -o.decay_rate * outcome)
 

@@ -66,7 +66,8 @@ class InnovationModel(mesa.Model):
         self._dynamics = dynamics
         self._build_time = time.perf_counter() - started
         self._run_time = 0.0
-        Authority.create_agents(self, self.population.size, np.arange(self.population.size))
+        for index in range(self.population.size):
+            Authority(self, index)
 
     @property
     def step_index(self) -> int:
@@ -92,7 +93,7 @@ class InnovationModel(mesa.Model):
             return
         started = time.perf_counter()
         events = self.mechanics.step(self.state, k, self._dynamics)
-        self.recorder.record(k, self.timeline.end[k], self.state, events)
+        self.recorder.record(k, self.timeline.end[k], self.state, events, self.mechanics.code)
         self._run_time += time.perf_counter() - started
         if k + 1 >= self.timeline.steps:
             self.running = False

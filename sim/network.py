@@ -144,10 +144,16 @@ class Network:
         if self.ties is None:
             return float("nan")
         if "moran" not in self._matrices:
-            rows = np.asarray(self.ties.sum(axis=1)).ravel()
-            inverse = np.divide(1.0, rows, out=np.zeros_like(rows), where=rows > 0)
-            self._matrices["moran"] = (sp.csr_array(sp.diags(inverse) @ self.ties),
-                                       float((rows > 0).sum()))
+            key = None if self.cache_key is None else (self.cache_key, "moran")
+            if key in _SHARED:
+                self._matrices["moran"] = _SHARED[key]
+            else:
+                rows = np.asarray(self.ties.sum(axis=1)).ravel()
+                inverse = np.divide(1.0, rows, out=np.zeros_like(rows), where=rows > 0)
+                self._matrices["moran"] = (sp.csr_array(sp.diags(inverse) @ self.ties),
+                                           float((rows > 0).sum()))
+                if key is not None:
+                    _SHARED[key] = self._matrices["moran"]
         weights, linked = self._matrices["moran"]
         z = indicator.astype(float) - indicator.mean()
         denom = float(z @ z)
@@ -156,7 +162,7 @@ class Network:
         return float(len(z) / linked * (z @ (weights @ z)) / denom)
 
 
-_SHARED: dict[tuple, np.ndarray] = {}
+_SHARED: dict[tuple, np.ndarray | tuple] = {}    # dense matrices and Moran weights by network
 
 
 def _shared_matrices(network: Network, cache_key: tuple, region_key: bytes,

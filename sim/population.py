@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import functools
 
@@ -53,28 +53,38 @@ class Population:
         """True when the agents are the 212 real authorities in data order."""
         return self.size == UK_SIZE and bool(np.all(self.source == np.arange(UK_SIZE)))
 
+    def subset(self, rows: np.ndarray) -> Population:
+        """The agents at ``rows``, in that order."""
+        return replace(self, **{name: getattr(self, name)[rows] for name in (
+            "ids", "names", "source", "nation", "region", "child_population", "need",
+            "deprivation_z", "ofsted_grade")}, workforce=self.workforce[:, :, rows])
+
 
 def build_population(config: Config, rng: np.random.Generator) -> Population:
     """The real authorities when population.size is 212, else a seeded resample of them."""
+    n = config.population.size
+    if n == UK_SIZE:
+        return authorities(config)
+    source = np.sort(rng.integers(0, UK_SIZE, size=n))
+    like = load_uk().authorities["name"].to_numpy()[source]
+    return replace(
+        authorities(config).subset(source),
+        ids=np.array([f"R{k:06d}" for k in range(1, n + 1)], dtype=object),
+        names=np.array([f"Synthetic {k} (like {name})" for k, name in enumerate(like, 1)],
+                       dtype=object))
+
+
+def authorities(config: Config) -> Population:
+    """The 212 real authorities in data order, with the configuration's workforce rates."""
     uk = load_uk()
     base = _uk_arrays()
     w = config.workforce
     workforce = _all_nations_workforce(w.follow_england_trend, tuple(
         (name, rates.turnover, rates.vacancy, rates.agency) for name, rates in w.nations.items()))
-    n = config.population.size
-    if n == UK_SIZE:
-        source = np.arange(UK_SIZE)
-        ids = uk.authorities["agent_id"].to_numpy(dtype=object)
-        names = uk.authorities["name"].to_numpy(dtype=object)
-    else:
-        source = np.sort(rng.integers(0, UK_SIZE, size=n))
-        ids = np.array([f"R{k:06d}" for k in range(1, n + 1)], dtype=object)
-        like = uk.authorities["name"].to_numpy()[source]
-        names = np.array([f"Synthetic {k} (like {name})" for k, name in enumerate(like, 1)],
-                         dtype=object)
+    source = np.arange(UK_SIZE)
     return Population(
-        ids=ids,
-        names=names,
+        ids=uk.authorities["agent_id"].to_numpy(dtype=object),
+        names=uk.authorities["name"].to_numpy(dtype=object),
         source=source,
         nation=base["nation"][source],
         region=base["region"][source],

@@ -18,6 +18,7 @@ import pandas as pd
 
 from sim.config import APPROACHES, NATIONS, Config
 from sim.journey import (
+    CODES,
     EVIDENCE,
     FIELDS,
     KINDS,
@@ -45,28 +46,28 @@ class Recorder:
         self.sums = np.zeros((steps, len(FIELDS), len(NATIONS), _WIDTH))
         self.clustering: dict[str, float] = {}
         self._events: list[tuple[float, StepEvents]] = []
-        self._base = (population.region[:, None] * _WIDTH * 21 + np.arange(_WIDTH) * 21)
+        self._base = population.region[:, None] * _WIDTH * CODES
         self._onehot = (population.nation[None, :] ==
                         np.arange(len(NATIONS))[:, None]).astype(float)
-        engaged = np.zeros((len(NATIONS), _WIDTH, 7, 3))
-        engaged[:, :, MEASURES["engaged"]:, :2] = 1.0
-        self._engaged = engaged.reshape(-1, _WIDTH * 21)[0].reshape(_WIDTH, 21)
+        # counts of one step @ this = engaged (stage >= 1, not ended) journeys per approach
+        engaged = np.zeros((regions, _WIDTH, 7, 3, _WIDTH), np.int64)
+        for a in range(_WIDTH):
+            engaged[:, a, MEASURES["engaged"]:, :2, a] = 1
+        self._engaged = engaged.reshape(-1, _WIDTH)
         self._n = n
 
-    def record(self, k: int, t1: float, state: JourneyState, events: StepEvents) -> None:
-        """Record step k (ending at t1)."""
-        regions = self.counts.shape[1]
-        counts = np.bincount((self._base + state.stage * 3 + state.status).ravel(),
-                             minlength=regions * _WIDTH * 21)
-        self.counts[k] = counts.reshape(regions, _WIDTH, 7, 3)
-        self.sums[k] = self._onehot @ state.fields
+    def record(self, k: int, t1: float, state: JourneyState, events: StepEvents,
+               code: np.ndarray) -> None:
+        """Record step k (ending at t1); ``code`` is every journey's code (see Mechanics)."""
+        counts = np.bincount((self._base + code).ravel(), minlength=self.counts[k].size)
+        self.counts[k] = counts.reshape(self.counts.shape[1:])
+        np.matmul(self._onehot, state.fields, out=self.sums[k])
         if len(events.agent):
             self._events.append((t1, events))
         if len(self.clustering) < _WIDTH:
-            engaged = counts.reshape(regions, _WIDTH, 21).sum(axis=0) * self._engaged
-            share = engaged.sum(axis=1) / self._n
+            engaged = counts @ self._engaged
             for a, name in enumerate(APPROACHES):
-                if name not in self.clustering and share[a] >= 0.25:
+                if name not in self.clustering and 4 * engaged[a] >= self._n:
                     live = (state.stage[:, a] >= MEASURES["engaged"]) & (state.status[:, a] != 2)
                     self.clustering[name] = self.network.moran(live)
 
