@@ -222,7 +222,7 @@ class Authority(mesa.Agent):
         i, t0, t1 = self.index, m.t0, m.t1
         capacity = m.capacity[i]
         workforce = capacity
-        if self.leader_changed_at > t0 - c.leadership_window + EPS:
+        if m.workforce_on and self.leader_changed_at > t0 - c.leadership_window + EPS:
             workforce = capacity * c.leadership_factor
         self.workforce = workforce
         budget = m.budget[i]
@@ -244,6 +244,8 @@ class Authority(mesa.Agent):
                 if any(at_six[b] for b in range(WIDTH) if b != a):
                     reprompt = cfg.feedback.reprompt_rate
             prompt = m.p0[a] * policy + m.q[a] * exposure + need + reprompt
+            if self.compliance_until > t0:
+                prompt = 0.0                       # compliance focus: nothing starts
             if m.conditions_on:
                 if m.macro_on:
                     macro = min(1.0, budget * min(1.0, (1.0 + policy)
@@ -455,6 +457,7 @@ class ReferenceModel(mesa.Model):
         self.collapsed = st.collapsed
         self.shocks_on = m.shocks and not st.collapsed
         self.conditions_on, self.macro_on, self.need_on = m.conditions, m.macro, m.need
+        self.workforce_on = m.workforce
         self.feedback_on = m.feedback
         self.initial_stage = [a.initial_stage for a in approaches]
         self.p0 = [a.p0 for a in approaches]

@@ -355,11 +355,12 @@ class Mechanics:
         self.funded_until_max = -np.inf
         self.compliance_until_max = -np.inf
         self._shock_probability: dict[float, tuple[float, np.ndarray]] = {}
-        # uniforms per agent and step: moves (3), forced decisions (3) and agent shocks (3),
-        # drawn only when the configuration can use them
+        # uniforms per agent and step: moves (3), programme-end decisions (3), and with shocks
+        # the agent's shocks (3) and the change-of-director decisions (3), drawn only when the
+        # configuration can use them
         collapsed = config.stages.collapsed
-        self._draws = 3 + 3 * bool(self.programme_end_steps or (m.shocks and not collapsed)) \
-            + 3 * bool(m.shocks and not collapsed)
+        shocks = m.shocks and not collapsed
+        self._draws = 3 + 3 * bool(self.programme_end_steps or shocks) + 6 * shocks
         self._kind = np.empty((n, self.width), np.int8)
         self._reason = np.empty((n, self.width), np.int16)
         self._hazards = np.empty((1 if collapsed else 4, n, self.width))
@@ -480,7 +481,8 @@ class Mechanics:
         draws = rng.random(self._draws * n)
         u_move = draws[:3 * n].reshape(n, width)
         u_forced = draws[3 * n:6 * n].reshape(-1, width)
-        u_agent = draws[6 * n:].reshape(-1, 3)
+        u_agent = draws[6 * n:9 * n].reshape(-1, 3)
+        u_leader = draws[9 * n:].reshape(-1, width)
         stage_before = s.stage.copy()
         kind, reason = self._kind, self._reason
         kind.fill(-1)
@@ -491,7 +493,7 @@ class Mechanics:
         if k in self.programme_end_steps and not collapsed:
             forced |= self._programme_ends(s, row, t0, t1, u_forced, kind, reason)
         if cfg.mechanisms.shocks and not collapsed:
-            forced |= self._shocks(s, t0, tl.hazard_scale[k], u_agent, u_forced, kind, reason,
+            forced |= self._shocks(s, t0, tl.hazard_scale[k], u_agent, u_leader, kind, reason,
                                    forced)
 
         code = s.stage * 3
@@ -515,10 +517,14 @@ class Mechanics:
             forward = hazards[0]
             self._progress(s, k, forward_rate, good, funded, integrated, at_four, at_five,
                            out=forward)
-            np.copyto(forward, prompt, where=waiting)
             resume = cfg.progression.resume_rate * good
             if self.compliance_until_max > t0:
-                resume = resume * (s.compliance_until <= t0)[:, None]
+                # compliance focus after an inadequate judgement: nothing starts, resumes or
+                # is renewed
+                clear = (s.compliance_until <= t0)[:, None]
+                prompt = prompt * clear
+                resume = resume * clear
+            np.copyto(forward, prompt, where=waiting)
             np.copyto(forward, resume, where=paused)
             if ended.any():
                 cooled = ended & (t0 - s.ended_at >= cfg.prompting.restart_cooldown - EPS)
@@ -582,8 +588,11 @@ class Mechanics:
                    at_six: np.ndarray):
         """Update the five conditions and readiness C; return prompting hazards and terms."""
         cfg, c, w, f = self.config, self.config.conditions, self.weights, s.fields
-        recent = s.leader_changed_at > t0 - c.leadership_window + EPS
-        workforce = s.workforce = np.where(recent, capacity * c.leadership_factor, capacity)
+        workforce = capacity
+        if cfg.mechanisms.workforce:
+            recent = s.leader_changed_at > t0 - c.leadership_window + EPS
+            workforce = np.where(recent, capacity * c.leadership_factor, capacity)
+        s.workforce = workforce
         feedback = cfg.mechanisms.feedback and at_six.any()
         policy_term, case_policy, macro, log_macro = self._policy_terms(
             row, at_six if feedback else None)
@@ -776,10 +785,10 @@ class Mechanics:
         integrated, outside, integrated_active = self._after_flags.take(code, axis=1, mode="clip")
         cost, growth = self._after_rates.take(code, axis=1, mode="clip")
         np.copyto(s.integrated_since, np.nan, where=outside)
+        np.copyto(s.integrated_since, t1, where=integrated & np.isnan(s.integrated_since))
         new = integrated > s.integrated_ever
         if new.any():
             s.integrated_ever |= new
-            np.copyto(s.integrated_since, t1, where=integrated & np.isnan(s.integrated_since))
             self._design_log = None
         if cfg.mechanisms.conditions:
             growth *= 1.0 - s.coproduction

@@ -120,3 +120,39 @@ def test_cs_uptake_is_network_clustered():
     """Moran's I of CS engagement over borders and statistical neighbours, at 25% engaged."""
     values = [sim.run("historical", seed=s).metrics["CS.clustering_moran_i"] for s in SEEDS]
     assert np.mean(values) > 0
+
+
+def test_workforce_off_makes_the_workforce_condition_one_even_after_a_new_director():
+    m = sim.InnovationModel("historical", seed=0, overrides={"mechanisms.workforce": False})
+    for _ in range(30):
+        m.step()
+    assert (m.state.leader_changed_at > m.timeline.start[29] - 1.0).any()
+    assert (m.state.workforce == 1.0).all()
+
+
+def test_compliance_focus_stops_starts_resumptions_and_renewals():
+    """After an inadequate judgement nothing of that authority starts or resumes for a year."""
+    for seed in range(8):
+        events = sim.run("historical", seed=seed).events
+        judged = events[events["reason"] == "Ofsted inadequate judgement: compliance focus"]
+        moving = events[events["kind"].isin(["prompt", "resume", "restart"])]
+        for row in judged.drop_duplicates("agent_id").itertuples():
+            later = moving[(moving["agent_id"] == row.agent_id) & (moving["time"] > row.time)
+                           & (moving["time"] <= row.time + 1.0 - 0.25)]
+            assert later.empty, (seed, row.agent_id, row.time)
+
+
+def test_outcome_lag_restarts_when_a_journey_returns_to_integrating():
+    still = {"forward": [0.0] * 5, "backward": [0.0] * 5, "exit": [0.0] * 5}
+    m = sim.InnovationModel("defaults", seed=0, overrides={
+        "chain": still, "mechanisms.shocks": False, "approaches.CS.initial_stage": 4,
+        "approaches.CS.p0": 0.0, "approaches.CS.q": 0.0})
+    for _ in range(2):
+        m.step()
+    assert (m.state.integrated_since[:, 0] == m.timeline.start[0]).all()
+    m.state.stage[0, 0] = 3
+    m.step()
+    assert np.isnan(m.state.integrated_since[0, 0])
+    m.state.stage[0, 0] = 4
+    m.step()
+    assert m.state.integrated_since[0, 0] == m.timeline.end[3]
