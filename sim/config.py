@@ -97,7 +97,7 @@ class PopulationConfig(Section):
 
 
 class NetworkWeights(Section):
-    """Weight of each tie layer; each layer's weight is shared equally among an agent's ties in it."""
+    """Weight of each tie layer, shared equally among an agent's ties in that layer."""
 
     border: float = param("weight", "prior", "Shared borders (data/adjacency_edges.csv, incl. "
                           "estuary links) or the synthetic graph's ties.", ge=0)

@@ -140,7 +140,7 @@ class Network:
         return out
 
     def moran(self, indicator: np.ndarray) -> float:
-        """Moran's I of a 0/1 indicator over the always-on ties, row-standardised (NaN if undefined)."""
+        """Moran's I of a 0/1 indicator over the always-on ties, row-standardised (or NaN)."""
         if self.ties is None:
             return float("nan")
         if "moran" not in self._matrices:

@@ -1,10 +1,9 @@
-"""The agents' static attributes: the 212 real authorities, or a resampled population of any size."""
+"""The agents' static attributes: the 212 real authorities, or a resample of any size."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
-
 import functools
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -116,7 +115,7 @@ def _uk_arrays() -> dict:
 
 @functools.lru_cache(maxsize=32)
 def _all_nations_workforce(follow_england_trend: bool, assumed: tuple) -> np.ndarray:
-    """English authorities' own series; other nations' assumed rates (optionally on England's trend)."""
+    """English authorities' own series; other nations' assumed rates (on England's trend)."""
     uk = load_uk()
     nation = _uk_arrays()["nation"]
     rates = uk.workforce.copy()
