@@ -66,14 +66,9 @@ def _seed(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``innovate``; returns the exit code."""
     args = build_parser().parse_args(argv)
+    commands = {"run": _run, "scenarios": _scenarios, "params": _params}
     try:
-        if args.command == "run":
-            return _run(args)
-        if args.command == "scenarios":
-            for name, line in describe_presets():
-                print(f"{name:32s} {line}")
-            return 0
-        return _params(args.scenario)
+        return commands[args.command](args)
     except InputError as error:
         print(f"innovate: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
@@ -123,8 +118,14 @@ def _fmt(value: float) -> str:
     return f"{value:.3g}"
 
 
-def _params(scenario: str) -> int:
-    config = load_config(scenario)
+def _scenarios(args: argparse.Namespace) -> int:
+    for name, line in describe_presets():
+        print(f"{name:32s} {line}")
+    return 0
+
+
+def _params(args: argparse.Namespace) -> int:
+    config = load_config(args.scenario)
     print("| name | default | unit | source | meaning |")
     print("|---|---|---|---|---|")
     for row in parameter_table(config):

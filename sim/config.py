@@ -459,6 +459,42 @@ class ChainConfig(Section):
         return self
 
 
+class LeversConfig(Section):
+    """Policy levers applied on top of the timeline from ``start`` (MODEL.md 5, 9).
+
+    Each lever multiplies what the timeline says, so 0 cut and multipliers of 1 change nothing.
+    The budget and policy levers act through the macro context (off when
+    ``mechanisms.macro = false``).
+    """
+
+    start: float = param("year", "scenario lever", "Year from which the levers apply.")
+    austerity_cut: float = param(
+        "fraction", "scenario lever (MODEL.md 5)", "Further cut of every nation's budget index, "
+        "phased in linearly over austerity_years and then held (negative = reinvestment).",
+        ge=-1, le=0.9)
+    austerity_years: float = param("years", "scenario lever", "Years over which the cut is "
+                                   "phased in.", gt=0, le=25)
+    workforce_pressure: float = param(
+        "multiplier", "scenario lever (MODEL.md 4.3b)", "Turnover, vacancy and agency rates "
+        "multiplied from start (1 = as the timeline).", gt=0, le=5)
+    policy: dict[Approach, dict[Nation, float]] = param(
+        "multiplier", "scenario lever (MODEL.md 5)", "Policy support of an approach in a nation "
+        "multiplied from start (1 = as the timeline; missing = 1).")
+
+    @model_validator(mode="after")
+    def _check(self) -> LeversConfig:
+        for approach, by_nation in self.policy.items():
+            for nation, value in by_nation.items():
+                if not 0 <= value <= 10:
+                    raise ValueError(f"levers.policy.{approach}.{nation} must be from 0 to 10, "
+                                     f"got {value}")
+        return self
+
+    def policy_multiplier(self, approach: str, nation: str) -> float:
+        """The policy lever of one approach in one nation (1 when not set)."""
+        return self.policy.get(approach, {}).get(nation, 1.0)
+
+
 # ---------------------------------------------------------------------------------------------
 # Scenario events
 # ---------------------------------------------------------------------------------------------
@@ -585,6 +621,7 @@ class Config(Section):
     feedback: FeedbackConfig
     costs: CostsConfig
     outcomes: OutcomesConfig
+    levers: LeversConfig
     chain: ChainConfig | None = None
     events: list[AnyEvent] = Field(default_factory=list)
 
@@ -903,7 +940,7 @@ def _field_for(dotted: str) -> Any:
         if part in fields:
             field = fields[part]
             model = _model_of(field.annotation)
-        elif part not in NATIONS:
+        elif part not in NATIONS and part not in APPROACHES:
             return None
     return field
 

@@ -85,6 +85,10 @@ def compile_timeline(config: Config, population: Population) -> Timeline:
     for e in _of_kind(events, "policy"):
         policy[np.ix_(_from(e.date, end), _nations(e.nations), [APPROACHES.index(e.approach)])] \
             = e.value
+    levers, from_start = config.levers, _from(config.levers.start, end)
+    for a, name in enumerate(APPROACHES):
+        for n, nation in enumerate(NATIONS):
+            policy[from_start, n, a] *= levers.policy_multiplier(name, nation)
     if not macro:
         policy[:] = 1.0
 
@@ -109,11 +113,15 @@ def compile_timeline(config: Config, population: Population) -> Timeline:
 
     mid = (start + end) / 2
     budget = _budget(config, events, mid)
+    if macro:
+        phase = np.clip((mid - levers.start) / levers.austerity_years, 0.0, 1.0)
+        budget *= (1.0 - levers.austerity_cut * phase)[:, None]
     multiplier = np.ones((3, steps, len(NATIONS)))
     for e in _of_kind(events, "workforce"):
         rows = _from(e.date, end)
         for k, value in enumerate((e.turnover, e.vacancy, e.agency)):
             multiplier[k][np.ix_(rows, _nations(e.nations))] = value
+    multiplier[:, from_start] *= levers.workforce_pressure
     position = np.interp(mid, WORKFORCE_YEARS + 0.75, np.arange(len(WORKFORCE_YEARS)))
     low = np.floor(position).astype(int)
     census = (low, np.minimum(low + 1, len(WORKFORCE_YEARS) - 1), position - low)

@@ -60,3 +60,59 @@ def test_workforce_events_multiply_rates():
     late = base.timeline.steps - 1
     assert (crisis.mechanics.inputs(late).capacity <= base.mechanics.inputs(late).capacity).all()
     assert (crisis.mechanics.inputs(late).capacity < base.mechanics.inputs(late).capacity).any()
+
+
+def test_austerity_lever_phases_the_cut_in_and_holds_it():
+    _, _, base = _timeline()
+    _, _, cut = _timeline(**{"levers.austerity_cut": 0.2, "levers.start": 2026.0,
+                             "levers.austerity_years": 2.0})
+    mid = (base.start + base.end) / 2
+    ratio = cut.budget / base.budget
+    np.testing.assert_array_equal(ratio[mid < 2026.0], 1.0)
+    halfway = np.argmin(np.abs(mid - 2027.125))
+    assert ratio[halfway] == pytest.approx(np.full(len(NATIONS), 1 - 0.2 * 1.125 / 2))
+    np.testing.assert_allclose(ratio[mid > 2028.0], 0.8)
+
+
+def test_austerity_deepens_preset_equals_the_old_budget_knots():
+    """The preset is the lever; it reproduces the knots 0.62 -> 0.496 (England) of its brief."""
+    _, _, tl = _timeline("austerity-deepens")
+    mid = (tl.start + tl.end) / 2
+    england = NATIONS.index("England")
+    expected = np.interp(mid, [2026.0, 2028.0], [0.62, 0.496])
+    late = mid > 2026.0
+    np.testing.assert_allclose(tl.budget[late, england], expected[late], rtol=1e-12)
+
+
+def test_policy_and_workforce_levers_multiply_the_timeline_from_their_start():
+    _, _, base = _timeline()
+    _, _, tl = _timeline(**{"levers.start": 2024.0, "levers.workforce_pressure": 1.5,
+                            "levers.policy.TS.Wales": 3.0})
+    after = base.end > 2024.0 + 1e-9
+    ts, wales = APPROACHES.index("TS"), NATIONS.index("Wales")
+    np.testing.assert_array_equal(tl.policy[after, wales, ts], 3.0 * base.policy[after, wales, ts])
+    np.testing.assert_array_equal(tl.policy[~after], base.policy[~after])
+    others = np.ones(len(APPROACHES), bool)
+    others[ts] = False
+    np.testing.assert_array_equal(tl.policy[:, :, others], base.policy[:, :, others])
+    np.testing.assert_array_equal(tl.workforce_multiplier[:, after],
+                                  1.5 * base.workforce_multiplier[:, after])
+    np.testing.assert_array_equal(tl.workforce_multiplier[:, ~after], 1.0)
+
+
+def test_macro_switch_off_ignores_the_budget_and_policy_levers():
+    _, _, tl = _timeline(**{"mechanisms.macro": False, "levers.austerity_cut": 0.5,
+                            "levers.policy.CS.England": 0.0})
+    np.testing.assert_array_equal(tl.budget, 1.0)
+    np.testing.assert_array_equal(tl.policy, 1.0)
+
+
+@pytest.mark.parametrize(("key", "value", "message"), [
+    ("levers.austerity_cut", 0.95, "levers.austerity_cut"),
+    ("levers.policy.CS.Scotland", -1.0, "levers.policy.CS.Scotland"),
+    ("levers.policy.XX.Scotland", 1.0, "levers.policy.XX"),
+])
+def test_bad_lever_values_name_the_field(key, value, message):
+    with pytest.raises(sim.InputError, match=message.replace(".", r"\.")) as info:
+        load_config("historical", {key: value})
+    assert "\n" not in str(info.value)
