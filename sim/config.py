@@ -786,6 +786,18 @@ def _apply_override(raw: dict, key: str, value: Any) -> None:
     target[parts[-1]] = value
 
 
+def raw_scenario(scenario: str | Path) -> dict:
+    """The merged raw mapping of a preset or TOML file (defaults and ``extends`` resolved).
+
+    Passing it to :func:`load_config` gives the same configuration as the name or path, without
+    reading any file: it is how runs travel to other processes and machines.
+    """
+    path = _resolve(scenario)
+    raw = _load_chain(path)
+    raw.setdefault("name", path.stem)
+    return raw
+
+
 def load_config(scenario: str | Path | Mapping = "historical",
                 overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> Config:
     """Load a preset name, a TOML path or a raw mapping, apply dotted overrides and validate."""
@@ -793,10 +805,8 @@ def load_config(scenario: str | Path | Mapping = "historical",
         source = "<mapping>"
         raw = _merge(_load_chain(presets_dir() / "defaults.toml"), scenario)
     else:
-        path = _resolve(scenario)
-        source = str(path)
-        raw = _load_chain(path)
-        raw.setdefault("name", path.stem)
+        source = str(_resolve(scenario))
+        raw = raw_scenario(scenario)
     items = list(overrides.items() if isinstance(overrides, Mapping) else overrides)
     for key, value in items:
         _apply_override(raw, key, value)

@@ -43,6 +43,20 @@ def value_at(times: np.ndarray, series: np.ndarray, when: float) -> float:
     return float(series[np.searchsorted(times, when + 1e-9) - 1])
 
 
+PER_APPROACH = ("year_engaged_10pct", "year_engaged_25pct", "year_engaged_50pct",
+                "year_integrated_10pct", "year_integrated_25pct", "year_integrated_50pct",
+                "share_integrated_2030", "engaged_end", "integrated_end", "peak_uptake_year",
+                "clustering_moran_i", "spend_gbp_m", "outcome_end", "outcome_years_per_gbp_m")
+
+
+def metric_names() -> list[str]:
+    """Every metric a run of the real UK reports (per approach, then observed patterns)."""
+    from sim.data import load_uk
+
+    names = [f"{a}.{m}" for a in APPROACHES for m in PER_APPROACH]
+    return names + [f"patterns.{m}" for m in load_uk().observed["metric"]]
+
+
 def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: float,
                     events: pd.DataFrame, spend: np.ndarray, outcome_years: np.ndarray,
                     outcome_end: np.ndarray, clustering: dict[str, float],
@@ -59,8 +73,10 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
         peak = years.value_counts().sort_index()
         out |= {
             f"{name}.year_engaged_10pct": first_time(times, share_e, 0.10),
+            f"{name}.year_engaged_25pct": first_time(times, share_e, 0.25),
             f"{name}.year_engaged_50pct": first_time(times, share_e, 0.50),
             f"{name}.year_integrated_10pct": first_time(times, share_i, 0.10),
+            f"{name}.year_integrated_25pct": first_time(times, share_i, 0.25),
             f"{name}.year_integrated_50pct": first_time(times, share_i, 0.50),
             f"{name}.share_integrated_2030": value_at(times, share_i, 2030.0),
             f"{name}.engaged_end": float(engaged[-1, a]),

@@ -264,8 +264,8 @@ class RunResult:
             self.agents.to_parquet(staging / "agents.parquet", index=False)
             self.indicator_table.to_parquet(staging / "indicators.parquet", index=False)
             self.regions.to_parquet(staging / "regions.parquet", index=False)
-            _write_json(staging / "metrics.json", self.metrics)
-            _write_json(staging / "manifest.json", self.manifest)
+            write_json(staging / "metrics.json", self.metrics)
+            write_json(staging / "manifest.json", self.manifest)
             if plot:
                 from sim.plots import save_adoption_png
                 save_adoption_png(self, staging / "adoption.png")
@@ -276,16 +276,20 @@ class RunResult:
         return out
 
 
-def _write_json(path: Path, data: dict) -> None:
+def write_json(path: Path, data: dict) -> None:
+    """Write JSON atomically (temporary file, then rename); NaN and infinities become null."""
     def clean(value: Any) -> Any:
         if isinstance(value, float) and not math.isfinite(value):
             return None
         if isinstance(value, dict):
             return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list):
+        if isinstance(value, list | tuple):
             return [clean(v) for v in value]
         if isinstance(value, np.generic):
             return clean(value.item())
         return value
 
-    path.write_text(json.dumps(clean(data), indent=2, allow_nan=False) + "\n", encoding="utf-8")
+    tmp = path.with_name(f".{path.name}.tmp")
+    tmp.write_text(json.dumps(clean(data), indent=2, allow_nan=False, default=str) + "\n",
+                   encoding="utf-8")
+    os.replace(tmp, path)

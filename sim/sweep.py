@@ -1,0 +1,423 @@
+"""Running an experiment: every point x replicate, in parallel, streamed to disk, resumable.
+
+The runner is written against the ``concurrent.futures`` executor API: the local backend is a
+process pool, the Dask backend is a ``distributed`` client's executor (a local cluster, or an
+existing scheduler). Finished runs are buffered and written as numbered Parquet parts, each
+written to a temporary name and renamed, curves before metrics: a metrics part is the marker
+that its runs are complete. ``kill -9`` at any moment therefore loses at most the unwritten
+buffer, and ``resume`` re-runs exactly the runs without a metrics part. The final
+``metrics.parquet`` and ``curves.parquet`` are sorted by run id, so they are bit-identical
+whatever the number of workers, the backend or any interruption.
+
+Folder layout::
+
+    manifest.json      experiment text, base configurations, seeds, versions, timings
+    parts/             metrics-00000.parquet, curves-00000.parquet, ...
+    metrics.parquet    one row per run: point, replicate, seed, parameters, status, metrics
+    curves.parquet     one row per run x approach x measure: UK counts at every step
+    points.csv         the design: one row per point with its parameter values
+"""
+
+from __future__ import annotations
+
+import contextlib
+import functools
+import json
+import os
+import platform
+import sys
+import time
+import traceback
+from collections.abc import Callable, Iterator
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+
+from sim.config import APPROACHES
+from sim.errors import InputError
+from sim.experiment import Experiment, Run
+from sim.metrics import MEASURES
+
+Backend = Literal["local", "dask"]
+CURVE_MEASURES = tuple(MEASURES)
+FLUSH_RUNS = 256
+FLUSH_SECONDS = 5.0
+
+
+@dataclass(frozen=True)
+class Task:
+    """What a worker needs for one run: plain data, no files."""
+
+    run: Run
+    base: dict
+    overrides: tuple[tuple[str, Any], ...]
+    metrics: tuple[str, ...]
+    curves: bool
+
+
+@dataclass(frozen=True)
+class SweepSummary:
+    """How a sweep went."""
+
+    out: Path
+    runs: int
+    ran: int
+    failed: int
+    wall_time: float
+
+    @property
+    def runs_per_second(self) -> float:
+        """Runs finished in this invocation per second of wall time."""
+        return self.ran / self.wall_time if self.wall_time > 0 else float("nan")
+
+
+# ---------------------------------------------------------------------------------------------
+# One run (executed in the worker)
+# ---------------------------------------------------------------------------------------------
+
+
+@functools.lru_cache(maxsize=64)
+def _config(key: str) -> Any:
+    from sim.config import load_config
+
+    base, overrides = json.loads(key)
+    return load_config(base, [tuple(item) for item in overrides])
+
+
+def run_task(task: Task) -> dict[str, Any]:
+    """Run one simulation; never raises: a failure is returned with its traceback."""
+    from sim.model import InnovationModel
+
+    started = time.perf_counter()
+    record: dict[str, Any] = {"run_id": task.run.run_id, "status": "ok", "error": ""}
+    try:
+        config = _config(json.dumps([task.base, task.overrides]))
+        result = InnovationModel(config=config, seed=task.run.seed).run()
+        metrics = result.metrics
+        record["metrics"] = {m: metrics[m] for m in task.metrics} if task.metrics else metrics
+        if task.curves:
+            record["curves"] = _curves(result)
+            record["t0"], record["dt"] = float(result.times[0]), config.time.dt
+    except Exception:  # noqa: BLE001 - a failing run is data, not a crash of the sweep
+        record["status"] = "failed"
+        record["error"] = traceback.format_exc()
+    record["wall_time"] = time.perf_counter() - started
+    return record
+
+
+def run_chunk(tasks: list[Task]) -> list[dict[str, Any]]:
+    """Run several tasks in one worker call (fewer round trips)."""
+    return [run_task(t) for t in tasks]
+
+
+def _curves(result: Any) -> dict[tuple[str, str], np.ndarray]:
+    from sim.metrics import measure_counts
+
+    counts = result.counts
+    out = {}
+    for measure in CURVE_MEASURES:
+        series = measure_counts(counts, measure)
+        for a, name in enumerate(APPROACHES):
+            out[(name, measure)] = series[:, a].astype(np.int16)
+    return out
+
+
+# ---------------------------------------------------------------------------------------------
+# The sweep (executed in the driver)
+# ---------------------------------------------------------------------------------------------
+
+
+def sweep(experiment: Experiment, out: str | Path, *, workers: int = 1,
+          backend: Backend = "local", scheduler: str | None = None, resume: bool = False,
+          progress: bool = True) -> SweepSummary:
+    """Run every point x replicate of ``experiment`` into ``out``; see the module docstring."""
+    out = Path(out)
+    if workers < 1:
+        raise InputError(f"--workers must be at least 1, got {workers}")
+    if backend not in ("local", "dask"):
+        raise InputError(f"--backend must be 'local' or 'dask', got {backend!r}")
+    if scheduler and backend != "dask":
+        raise InputError("--scheduler needs --backend dask")
+    done = _prepare_folder(experiment, out, resume)
+    if not resume:
+        pd.DataFrame(experiment.point_table()).to_csv(out / "points.csv", index=False)
+    runs = [r for r in experiment.runs if r.run_id not in done]
+    started = time.perf_counter()
+    with _executor(backend, workers, scheduler) as executor:
+        manifest = _manifest(experiment, backend, workers, scheduler, status="running")
+        if resume:
+            manifest = _read_json(out / "manifest.json") | {"status": "running"}
+        _write_json(out / "manifest.json", manifest)
+        ran, failed = _stream(experiment, runs, executor, out, workers, progress,
+                              total=len(experiment.runs), initial=len(done))
+    wall = time.perf_counter() - started
+    failed_all = consolidate(out)
+    manifest = _read_json(out / "manifest.json")
+    manifest["status"] = "complete"
+    manifest["failed_runs"] = failed_all
+    manifest.setdefault("sessions", []).append({
+        "finished": datetime.now(UTC).isoformat(timespec="seconds"), "backend": backend,
+        "workers": workers, "scheduler": scheduler, "runs": ran, "failed": failed,
+        "wall_time_s": round(wall, 3), "runs_per_s": round(ran / wall, 2) if wall else None})
+    manifest["timings"] = _timings(out)
+    _write_json(out / "manifest.json", manifest)
+    return SweepSummary(out=out, runs=len(experiment.runs), ran=ran, failed=len(failed_all),
+                        wall_time=wall)
+
+
+def _prepare_folder(experiment: Experiment, out: Path, resume: bool) -> set[int]:
+    manifest = out / "manifest.json"
+    if out.exists() and not out.is_dir():
+        raise InputError(f"--out {out}: exists and is not a folder")
+    if resume:
+        if not manifest.is_file():
+            raise InputError(f"--resume: {out} has no manifest.json; start the sweep without "
+                             "--resume")
+        previous = _read_json(manifest)
+        if previous.get("digest") != experiment.digest:
+            raise InputError(f"--resume: {out} holds a different experiment (its points, seeds "
+                             "or base changed); use another --out")
+        return _completed_runs(out)
+    if out.is_dir() and any(out.iterdir()):
+        raise InputError(f"--out {out}: folder is not empty; use --resume to finish that sweep "
+                         "or choose another folder")
+    (out / "parts").mkdir(parents=True, exist_ok=True)
+    return set()
+
+
+def _completed_runs(out: Path) -> set[int]:
+    """Run ids in complete metrics parts; removes temporary files and orphaned curve parts."""
+    parts = out / "parts"
+    parts.mkdir(exist_ok=True)
+    for leftover in parts.glob("*.tmp"):
+        leftover.unlink()
+    done: set[int] = set()
+    for path in sorted(parts.glob("metrics-*.parquet")):
+        done.update(pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist())
+    for path in parts.glob("curves-*.parquet"):
+        if not (parts / path.name.replace("curves-", "metrics-")).exists():
+            path.unlink()
+    return done
+
+
+@contextlib.contextmanager
+def _executor(backend: Backend, workers: int, scheduler: str | None) -> Iterator[Executor]:
+    if backend == "local":
+        import multiprocessing
+
+        context = multiprocessing.get_context("forkserver" if sys.platform != "win32"
+                                              else "spawn")
+        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+            yield pool
+        return
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise InputError("--backend dask needs the 'distributed' package: "
+                         "pip install 'dask[distributed]'") from None
+    if scheduler:
+        try:
+            client = Client(scheduler, timeout="10s")
+        except (OSError, TimeoutError, ValueError) as exc:
+            raise InputError(f"--scheduler {scheduler}: unreachable ({type(exc).__name__}: "
+                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
+        with client:
+            yield client.get_executor(pure=False)
+        return
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None, host="127.0.0.1") as cluster, \
+            Client(cluster) as client:
+        yield client.get_executor(pure=False)
+
+
+def _stream(experiment: Experiment, runs: list[Run], executor: Executor, out: Path,
+            workers: int, progress: bool, total: int, initial: int) -> tuple[int, list[int]]:
+    """Submit chunks with a bounded window, write parts as results arrive."""
+    spec = experiment.spec.experiment
+    points = {p.index: p for p in experiment.points}
+    tasks = [Task(run=r, base=experiment.bases[points[r.point].scenario],
+                  overrides=points[r.point].overrides, metrics=tuple(spec.metrics),
+                  curves=spec.curves) for r in runs]
+    size = max(1, min(16, len(tasks) // (workers * 8) or 1))
+    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
+    writer = _PartWriter(out / "parts", experiment)
+    bar = _progress(total, initial, progress)
+    failed: list[int] = []
+    pending: set[Future] = set()
+    queue = iter(chunks)
+    try:
+        while True:
+            while len(pending) < workers * 4:
+                chunk = next(queue, None)
+                if chunk is None:
+                    break
+                pending.add(executor.submit(run_chunk, chunk))
+            if not pending:
+                break
+            finished, pending = wait(pending, return_when=FIRST_COMPLETED)
+            for future in finished:
+                records = future.result()
+                failed += [r["run_id"] for r in records if r["status"] != "ok"]
+                writer.add(records)
+                bar(len(records))
+        writer.flush()
+    finally:
+        for future in pending:
+            future.cancel()
+        bar(0, close=True)
+    return len(tasks), failed
+
+
+def _progress(total: int, initial: int, enabled: bool) -> Callable[..., None]:
+    from tqdm import tqdm
+
+    bar = tqdm(total=total, initial=initial, unit="run", disable=not enabled,
+               file=sys.stderr, mininterval=0.5, dynamic_ncols=True)
+
+    def update(n: int, close: bool = False) -> None:
+        bar.update(n)
+        if close:
+            bar.close()
+    return update
+
+
+class _PartWriter:
+    """Buffers finished runs and writes numbered parts atomically (curves first)."""
+
+    def __init__(self, folder: Path, experiment: Experiment):
+        self.folder = folder
+        self.experiment = experiment
+        self.points = {p.index: p for p in experiment.points}
+        self.buffer: list[dict[str, Any]] = []
+        self.last = time.monotonic()
+        numbers = [int(p.stem.split("-")[1]) for p in folder.glob("metrics-*.parquet")]
+        self.next = max(numbers, default=-1) + 1
+
+    def add(self, records: list[dict[str, Any]]) -> None:
+        self.buffer += records
+        if len(self.buffer) >= FLUSH_RUNS or time.monotonic() - self.last > FLUSH_SECONDS:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.buffer:
+            return
+        name = f"{self.next:05d}.parquet"
+        curves = _curve_table(self.buffer)
+        if curves is not None:
+            _write_parquet(curves, self.folder / f"curves-{name}")
+        _write_parquet(self._metric_table(), self.folder / f"metrics-{name}")
+        self.buffer, self.next, self.last = [], self.next + 1, time.monotonic()
+
+    def _metric_table(self) -> pa.Table:
+        runs = {r.run_id: r for r in self.experiment.runs}
+        params = self.experiment.parameter_names
+        rows = []
+        for record in self.buffer:
+            run = runs[record["run_id"]]
+            point = self.points[run.point]
+            values = dict(point.overrides)
+            row = {"run_id": run.run_id, "point": run.point, "point_name": point.name,
+                   "replicate": run.replicate, "seed": run.seed}
+            row |= {f"param.{name}": values.get(name) for name in params}
+            row |= {"status": record["status"], "error": record["error"],
+                    "wall_time": record["wall_time"]}
+            row |= record.get("metrics", {})
+            rows.append(row)
+        return pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+
+
+def _curve_table(records: list[dict[str, Any]]) -> pa.Table | None:
+    rows = [(r["run_id"], approach, measure, r["t0"], r["dt"], series)
+            for r in records if "curves" in r
+            for (approach, measure), series in r["curves"].items()]
+    if not rows:
+        return None
+    run_id, approach, measure, t0, dt, series = zip(*rows, strict=True)
+    return pa.table({"run_id": pa.array(run_id, pa.int64()), "approach": pa.array(approach),
+                     "measure": pa.array(measure), "t0": pa.array(t0, pa.float64()),
+                     "dt": pa.array(dt, pa.float64()),
+                     "counts": pa.array([s.tolist() for s in series], pa.list_(pa.int16()))})
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    tmp = path.with_suffix(path.suffix + ".tmp")
+    pq.write_table(table, tmp)
+    with open(tmp, "rb") as handle:
+        os.fsync(handle.fileno())
+    os.replace(tmp, path)
+
+
+def consolidate(out: str | Path) -> list[int]:
+    """Merge the parts into sorted ``metrics.parquet`` and ``curves.parquet``; failed run ids.
+
+    Rows are sorted by run id and the wall-time column (the only thing that differs between
+    machines) stays in the parts, so the merged files depend on the experiment alone.
+    """
+    out = Path(out)
+    parts = sorted((out / "parts").glob("metrics-*.parquet"))
+    if not parts:
+        return []
+    metrics = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    metrics = metrics.sort_values("run_id", kind="stable").drop(columns="wall_time")
+    metrics = metrics.reset_index(drop=True)
+    _write_parquet(pa.Table.from_pandas(metrics, preserve_index=False), out / "metrics.parquet")
+    curve_parts = sorted((out / "parts").glob("curves-*.parquet"))
+    if curve_parts:
+        curves = pa.concat_tables([pq.read_table(p) for p in curve_parts])
+        order = pc.sort_indices(curves, sort_keys=[("run_id", "ascending"),
+                                                           ("approach", "ascending"),
+                                                           ("measure", "ascending")])
+        _write_parquet(curves.take(order), out / "curves.parquet")
+    return [int(i) for i in metrics.loc[metrics["status"] != "ok", "run_id"]]
+
+
+def _timings(out: Path) -> dict[str, float]:
+    walls = np.concatenate([pq.read_table(p, columns=["wall_time"]).column(0).to_numpy()
+                            for p in sorted((out / "parts").glob("metrics-*.parquet"))])
+    return {"run_seconds_mean": round(float(walls.mean()), 4),
+            "run_seconds_median": round(float(np.median(walls)), 4),
+            "run_seconds_max": round(float(walls.max()), 4)}
+
+
+def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler: str | None,
+              status: str) -> dict[str, Any]:
+    from importlib.metadata import PackageNotFoundError, version
+
+    def ver(name: str) -> str | None:
+        with contextlib.suppress(PackageNotFoundError):
+            return version(name)
+        return None
+
+    return {
+        "experiment": experiment.name, "file": str(experiment.path),
+        "experiment_toml": experiment.text, "digest": experiment.digest, "status": status,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "runs": len(experiment.runs), "points": len(experiment.points),
+        "replicates": experiment.spec.experiment.replicates,
+        "master_seed": experiment.spec.experiment.seed, "replicate_seeds": list(experiment.seeds),
+        "design": experiment.spec.design.model_dump(), "parameters": experiment.parameter_names,
+        "point_table": experiment.point_table(),
+        "base_configurations": experiment.bases,
+        "versions": {"innovate-sim": ver("innovate-sim"), "mesa": ver("mesa"),
+                     "numpy": ver("numpy"), "python": platform.python_version()},
+        "backend": backend, "workers": workers, "scheduler": scheduler,
+        "rerun": "innovate run <base> --seed <seed> --set <each param.* value of the row>",
+    }
+
+
+def _write_json(path: Path, data: dict) -> None:
+    from sim.results import write_json
+
+    write_json(path, data)
+
+
+def _read_json(path: Path) -> dict:
+    return json.loads(path.read_text(encoding="utf-8"))
