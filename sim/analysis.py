@@ -204,26 +204,38 @@ def compare(sweep: Sweep) -> pd.DataFrame:
                          "baseline_reached": int(np.isfinite(b.to_numpy(float)).sum()),
                          "replicates": len(a), "mean_difference": mean,
                          "ci90_low": mean - half, "ci90_high": mean + half,
-                         "sentence": describe_difference(outcome, name, baseline_name, mean,
-                                                         half, n, len(a))})
+                         "sentence": describe_difference(
+                             outcome, name, baseline_name, mean, half, n, len(a),
+                             (int(np.isfinite(a.to_numpy(float)).sum()),
+                              int(np.isfinite(b.to_numpy(float)).sum())))})
     return pd.DataFrame(rows)
 
 
 def describe_difference(outcome: str, name: str, baseline: str, mean: float, half: float,
-                        pairs: int, replicates: int) -> str:
-    """The difference in plain words, e.g. 'TS reaches 25% integrating 1.5 years later'."""
+                        pairs: int, replicates: int, reached: tuple[int, int] | None = None
+                        ) -> str:
+    """The difference in plain words, e.g. 'TS reaches 25% integrating 1.5 years later'.
+
+    ``reached`` is how many runs of the point and of the baseline reached a time-to-threshold
+    outcome before the end; when not all did, the sentence says so.
+    """
     approach, metric = outcome.split(".", 1)
     if not math.isfinite(mean):
         return (f"{outcome}: under '{name}' not comparable with '{baseline}' (reached in both "
                 f"in {pairs} of {replicates} replicates).")
-    interval = (f" (90% CI {mean - half:+.2f} to {mean + half:+.2f}; {pairs} of {replicates} "
+    interval = (f" (90% CI {mean - half:+.3g} to {mean + half:+.3g}; {pairs} of {replicates} "
                 "paired replicates)" if math.isfinite(half) else "")
     if is_time_to_threshold(outcome):
         parts = metric.split("_")
-        what = f"{approach} reaches {parts[-1].replace('pct', '%')} {parts[1]}"
+        stage = {"engaged": "engaged", "integrated": "integrating"}[parts[1]]
+        what = f"{approach} reaches {parts[-1].replace('pct', '%')} {stage}"
         direction = "later" if mean > 0 else "earlier"
+        censored = ""
+        if reached and min(reached) < replicates:
+            censored = (f"; it is reached before the end in {reached[0]} of {replicates} runs, "
+                        f"against {reached[1]} under '{baseline}'")
         return (f"Under '{name}', {what} {abs(mean):.1f} years {direction} than under "
-                f"'{baseline}'{interval}.")
+                f"'{baseline}'{interval}{censored}.")
     if mean == 0 and (not math.isfinite(half) or half == 0):
         return f"Under '{name}', {outcome} is the same as under '{baseline}' in every replicate."
     direction = "higher" if mean > 0 else "lower"
@@ -234,20 +246,18 @@ def describe_difference(outcome: str, name: str, baseline: str, mean: float, hal
 def _summary_text(summary: pd.DataFrame, limit: int = 12) -> str:
     points = summary["point"].unique()
     shown = summary[summary["point"].isin(points[:limit])]
-    outcomes = list(dict.fromkeys(shown["outcome"]))[:8]
-    lines = [f"{'point':34s}" + "".join(f"{o[-22:]:>24s}" for o in outcomes)]
-    for (_, name), group in shown.groupby(["point", "point_name"], sort=True):
-        cells = []
-        for outcome in outcomes:
-            row = group[group["outcome"] == outcome].iloc[0]
-            text = "-" if not math.isfinite(row["mean"]) else \
-                f"{row['mean']:.4g} [{row['q05']:.4g}, {row['q95']:.4g}]"
-            if is_time_to_threshold(outcome) and row["reached"] < row["runs"]:
-                text += f" {row['reached']}/{row['runs']}"
-            cells.append(f"{text:>24s}")
-        lines.append(f"{str(name)[:34]:34s}" + "".join(cells))
+    lines = []
+    for outcome, group in shown.groupby("outcome", sort=False):
+        lines.append(f"  {outcome}")
+        for row in group.itertuples():
+            spec = ".2f" if is_time_to_threshold(outcome) else ".4g"
+            text = "never reached" if not math.isfinite(row.mean) else \
+                f"{row.mean:>10{spec}}  [{row.q05:{spec}}, {row.q95:{spec}}]"
+            if is_time_to_threshold(outcome) and row.reached < row.runs:
+                text += f"  reached in {row.reached}/{row.runs} runs"
+            lines.append(f"    {str(row.point_name)[:40]:40s}{text}")
     if len(points) > limit:
-        lines.append(f"... and {len(points) - limit} more points (see summary.csv)")
+        lines.append(f"  ... and {len(points) - limit} more points (see summary.csv)")
     return "\n".join(lines)
 
 

@@ -58,19 +58,16 @@ def metric_names() -> list[str]:
 
 
 def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: float,
-                    events: pd.DataFrame, spend: np.ndarray, outcome_years: np.ndarray,
+                    uptake: list[np.ndarray], spend: np.ndarray, outcome_years: np.ndarray,
                     outcome_end: np.ndarray, clustering: dict[str, float],
                     observed: pd.DataFrame | None) -> dict[str, float]:
     """Flat ``name -> value`` metrics; NaN marks what the run cannot say (e.g. out of window)."""
     engaged = measure_counts(counts, "engaged")
     integrated = measure_counts(counts, "integrating")
-    uptake = events[(events["kind"].isin(["prompt", "restart"]))
-                    | ((events["kind"] == "seed") & (events["from_stage"] == 0))]
     out: dict[str, float] = {}
     for a, name in enumerate(APPROACHES):
         share_e, share_i = engaged[:, a] / size, integrated[:, a] / size
-        years = np.floor(uptake.loc[uptake["approach"] == name, "time"] - dt + 1e-9)
-        peak = years.value_counts().sort_index()
+        years, per_year = np.unique(np.floor(uptake[a] - dt + 1e-9), return_counts=True)
         out |= {
             f"{name}.year_engaged_10pct": first_time(times, share_e, 0.10),
             f"{name}.year_engaged_25pct": first_time(times, share_e, 0.25),
@@ -81,7 +78,8 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
             f"{name}.share_integrated_2030": value_at(times, share_i, 2030.0),
             f"{name}.engaged_end": float(engaged[-1, a]),
             f"{name}.integrated_end": float(integrated[-1, a]),
-            f"{name}.peak_uptake_year": float(peak.idxmax()) if len(peak) else math.nan,
+            f"{name}.peak_uptake_year": (float(years[np.argmax(per_year)]) if len(years)
+                                         else math.nan),
             f"{name}.clustering_moran_i": clustering.get(name, math.nan),
             f"{name}.spend_gbp_m": float(spend[a]) / 1e6,
             f"{name}.outcome_end": float(outcome_end[a]),
@@ -89,8 +87,12 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
                                                 if spend[a] > 0 else math.nan),
         }
     if observed is not None:
-        for row in observed.itertuples():
-            series = measure_counts(counts, row.measure, row.scope)[:, APPROACHES.index(
-                row.approach)]
-            out[f"patterns.{row.metric}"] = value_at(times, series, row.time)
+        cache: dict[tuple[str, str], np.ndarray] = {}
+        columns = (observed[c].tolist() for c in ("metric", "measure", "scope", "approach",
+                                                   "time"))
+        for metric, measure, scope, approach, when in zip(*columns, strict=True):
+            if (measure, scope) not in cache:
+                cache[measure, scope] = measure_counts(counts, measure, scope)
+            series = cache[measure, scope][:, APPROACHES.index(approach)]
+            out[f"patterns.{metric}"] = value_at(times, series, when)
     return out

@@ -126,7 +126,8 @@ class RunResult:
         nation_of_region = np.zeros(len(p.regions), int)
         nation_of_region[p.region] = p.nation
         out = np.zeros((len(self.times), len(NATIONS), *self.region_counts.shape[2:]), np.int64)
-        np.add.at(out, (slice(None), nation_of_region), self.region_counts)
+        for n in range(len(NATIONS)):
+            out[:, n] = self.region_counts[:, nation_of_region == n].sum(axis=1)
         return out
 
     @functools.cached_property
@@ -218,12 +219,21 @@ class RunResult:
             frame["spend_gbp_to_date" if name == "spend" else name] = column
         return frame[size[idx[1]] > 0].reset_index(drop=True)
 
+    @property
+    def uptake_times(self) -> list[np.ndarray]:
+        """Per approach, the times of uptake: prompts, renewals and seeds from not started."""
+        log = self.event_log
+        kind = log["kind"]
+        uptake = np.isin(kind, [KINDS.index("prompt"), KINDS.index("restart")]) | (
+            (kind == KINDS.index("seed")) & (log["from_stage"] == 0))
+        return [log["time"][uptake & (log["approach"] == a)] for a in range(len(APPROACHES))]
+
     @functools.cached_property
     def metrics(self) -> dict[str, float]:
         """Summary metrics of MODEL.md 7 and the simulated observed patterns of MODEL.md 8."""
         return summary_metrics(
             times=self.times, counts=self.counts, size=self.size, dt=self.config.time.dt,
-            events=self.events, spend=self.final.spend.sum(axis=0),
+            uptake=self.uptake_times, spend=self.final.spend.sum(axis=0),
             outcome_years=self.config.time.dt * self.sums[:, FIELDS.index("outcome")].sum(
                 axis=(0, 1)),
             outcome_end=self.final.outcome.mean(axis=0),

@@ -206,6 +206,22 @@ def test_results_are_bit_identical_whatever_the_workers_and_backend(grid_sweep):
         assert _sha(serial / name) == _sha(two / name) == _sha(dask / name), name
 
 
+def test_a_running_dask_scheduler_is_used_when_given(grid_sweep):
+    from distributed import LocalCluster
+
+    tmp, serial, _ = grid_sweep
+    out = tmp / "scheduler"
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=True,
+                      dashboard_address=None, host="127.0.0.1") as cluster:
+        result = subprocess.run([*INNOVATE, "sweep", str(_grid(tmp)), "--out", str(out),
+                                 "--backend", "dask", "--scheduler", cluster.scheduler_address,
+                                 "--workers", "1", "--quiet"], capture_output=True, text=True,
+                                cwd=ROOT, timeout=300)
+    assert result.returncode == 0, result.stderr
+    assert load_sweep(out).manifest["scheduler"] == cluster.scheduler_address
+    assert _sha(serial / "metrics.parquet") == _sha(out / "metrics.parquet")
+
+
 def test_a_failing_run_is_recorded_and_does_not_stop_the_others(tmp_path):
     path = _write(tmp_path, f"""
 [experiment]
@@ -371,3 +387,20 @@ def test_the_ema_adapter_runs_the_model_with_the_sweep_seeds():
     seed = replicate_seeds(3, 2)[1]
     expected = sim.run("historical", seed=seed, **{"approaches.TS.q": q}).metrics
     assert outcomes["TS__engaged_end"][1, 1] == expected["TS.engaged_end"]
+
+
+def test_metric_names_list_exactly_what_a_run_reports():
+    from sim.metrics import metric_names
+
+    assert list(sim.run("historical", seed=0).metrics) == metric_names()
+
+
+SHIPPED = ["austerity", "working-together-2023", "workforce", "networks", "sobol"]
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_shipped_experiments_are_valid_and_documented(name):
+    experiment = load_experiment(ROOT / "experiments" / f"{name}.toml")
+    assert experiment.name == name and len(experiment.runs) >= 200
+    readme = (ROOT / "experiments" / "README.md").read_text()
+    assert f"## {name}" in readme and f"innovate sweep experiments/{name}.toml" in readme
