@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import math
+import os
 import sys
 from pathlib import Path
 
@@ -50,7 +51,56 @@ def build_parser() -> argparse.ArgumentParser:
     params = commands.add_parser("params", help="print every parameter: default, unit, source")
     params.add_argument("scenario", nargs="?", default="defaults",
                         help="show the values of this preset (default: defaults)")
+    sweep = commands.add_parser("sweep", help="run an experiment: every design point x "
+                                "replicate, streamed to disk")
+    sweep.add_argument("experiment", type=Path, help="an experiment file (experiments/*.toml)")
+    sweep.add_argument("--workers", type=_workers, default=os.cpu_count() or 1,
+                       help="parallel worker processes (default: all CPUs)")
+    sweep.add_argument("--backend", choices=["local", "dask"], default="local",
+                       help="local process pool or a Dask cluster (default local)")
+    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="address of a running Dask scheduler (default: start a local "
+                            "cluster)")
+    sweep.add_argument("--out", type=Path, default=None,
+                       help="output folder (default results/<experiment name>)")
+    sweep.add_argument("--resume", action="store_true",
+                       help="finish an interrupted sweep in --out")
+    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
+
+    analyze = commands.add_parser("analyze", help="summaries, plots, sensitivity indices and "
+                                  "scenario discovery of a sweep")
+    analyze.add_argument("folder", type=Path, help="a folder written by 'innovate sweep'")
+
+    calibrate = commands.add_parser("calibrate", help="fit the priors to the observed patterns "
+                                    "(ABC-SMC); writes the posterior and a preset")
+    calibrate.add_argument("experiment", type=Path,
+                           help="a calibration file, e.g. experiments/calibration.toml")
+    calibrate.add_argument("--out", type=Path, default=None,
+                           help="output folder (default results/<experiment name>)")
+    calibrate.add_argument("--workers", type=_workers, default=None,
+                           help="worker processes (default: the file's abc.workers); the "
+                                "posterior does not depend on it")
+    calibrate.add_argument("--seed", type=_seed, default=None,
+                           help="replace the file's abc.seed")
+    calibrate.add_argument("--no-preset", action="store_true",
+                           help="write the preset only into --out, not into configs/")
+    calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
+
+    from sim.dashboard import add_arguments as dashboard_arguments
+    dashboard_arguments(commands.add_parser(
+        "dashboard", help="open the dashboard in a web browser (http://127.0.0.1:8765)"))
     return parser
+
+
+def _workers(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"--workers must be a whole number, got {text!r}") \
+            from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"--workers must be at least 1, got {value}")
+    return value
 
 
 def _seed(text: str) -> int:
@@ -66,7 +116,8 @@ def _seed(text: str) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``innovate``; returns the exit code."""
     args = build_parser().parse_args(argv)
-    commands = {"run": _run, "scenarios": _scenarios, "params": _params}
+    commands = {"run": _run, "scenarios": _scenarios, "params": _params, "sweep": _sweep,
+                "analyze": _analyze, "dashboard": _dashboard, "calibrate": _calibrate}
     try:
         return commands[args.command](args)
     except InputError as error:
@@ -95,6 +146,37 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _sweep(args: argparse.Namespace) -> int:
+    from sim.experiment import load_experiment
+    from sim.sweep import sweep
+
+    experiment = load_experiment(args.experiment)
+    out = args.out or Path("results") / experiment.name
+    summary = sweep(experiment, out, workers=args.workers, backend=args.backend,
+                    scheduler=args.scheduler, resume=args.resume, progress=not args.quiet)
+    print(f"Experiment '{experiment.name}': {summary.runs} runs ({len(experiment.points)} "
+          f"points x {experiment.spec.experiment.replicates} replicates); ran {summary.ran} in "
+          f"{summary.wall_time:.1f} s ({summary.runs_per_second:.1f} runs/s) with "
+          f"{args.workers} {args.backend} worker(s)")
+    if summary.failed:
+        print(f"{summary.failed} run(s) failed: see the 'error' column of {out}/metrics.parquet",
+              file=sys.stderr)
+        return 1
+    print(f"Results in {out}/ (metrics.parquet, curves.parquet, points.csv, manifest.json); "
+          f"next: innovate analyze {out}")
+    return 0
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from sim.analysis import analyze
+
+    report = analyze(args.folder)
+    print(report.text)
+    print()
+    print(f"Written to {args.folder}/analysis/: {', '.join(report.files)}")
+    return 0
+
+
 def metrics_table(metrics: dict[str, float]) -> str:
     """The per-approach metrics as a plain-text table, then the simulated observed patterns."""
     names = list(dict.fromkeys(key.split(".", 1)[1] for key in metrics
@@ -110,6 +192,13 @@ def metrics_table(metrics: dict[str, float]) -> str:
     return "\n".join(lines)
 
 
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration import main as calibrate
+
+    return calibrate(args.experiment, out=args.out, workers=args.workers, seed=args.seed,
+                     install_preset=not args.no_preset, quiet=args.quiet)
+
+
 def _fmt(value: float) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -122,6 +211,12 @@ def _scenarios(args: argparse.Namespace) -> int:
     for name, line in describe_presets():
         print(f"{name:32s} {line}")
     return 0
+
+
+def _dashboard(args: argparse.Namespace) -> int:
+    from sim.dashboard import main as dashboard
+
+    return dashboard(args)
 
 
 def _params(args: argparse.Namespace) -> int:

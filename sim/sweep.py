@@ -115,7 +115,16 @@ def run_task(task: Task) -> dict[str, Any]:
 
 def run_chunk(tasks: list[Task]) -> list[dict[str, Any]]:
     """Run several tasks in one worker call (fewer round trips)."""
+    _one_blas_thread()
     return [run_task(t) for t in tasks]
+
+
+@functools.cache
+def _one_blas_thread() -> None:
+    """Workers are the parallelism: BLAS threads on top would oversubscribe the cores."""
+    from threadpoolctl import threadpool_limits
+
+    threadpool_limits(1)
 
 
 def _curves(result: Any) -> dict[tuple[str, str], np.ndarray]:

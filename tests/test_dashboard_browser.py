@@ -1,0 +1,277 @@
+"""The dashboard in a real browser: Playwright drives Debian's chromium against a real
+``innovate dashboard`` server on a free port.
+
+Solara's JavaScript must come from the local asset cache: the server's CDN is pointed at a
+closed local port, and the browser aborts every request that leaves 127.0.0.1, so a missing
+asset fails the test instead of being fetched. Set INNOVATE_SCREENSHOTS=docs/img to refresh
+the screenshots in the docs.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"),
+                             "/usr/bin/chromium", shutil.which("chromium-browser"))
+                 if p and Path(p).is_file()), None)
+# Outside CI a machine without chromium skips these tests; CI (which installs it) must run them.
+pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
+                                reason="chromium is not installed (apt-get install -y "
+                                       "chromium; .ci/run does this)")
+
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run"]
+SHOTS = os.environ.get("INNOVATE_SCREENSHOTS")
+TIMEOUT = 30_000
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _command() -> list[str]:
+    script = Path(sys.executable).with_name("innovate")
+    return [str(script)] if script.is_file() else [sys.executable, "-m", "sim.cli"]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    from sim.dashboard import missing_assets
+    missing = missing_assets()
+    assert not missing, (f"Solara assets missing from the local cache: {missing}; run "
+                         "'innovate dashboard --install-assets' (.ci/run does this)")
+    port = _free_port()
+    env = {**os.environ, "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/"}
+    log = tmp_path_factory.mktemp("dashboard") / "server.log"
+    with open(log, "wb") as out:      # a file, not a pipe: a full pipe would block the server
+        process = subprocess.Popen([*_command(), "dashboard", "--port", str(port)],
+                                   stdout=out, stderr=subprocess.STDOUT, env=env)
+    url = f"http://127.0.0.1:{port}/"
+    deadline = time.time() + 90
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=2) as response:
+                if response.status == 200:
+                    break
+        except OSError:
+            pass
+        if process.poll() is not None or time.time() > deadline:
+            process.kill()
+            output = log.read_text(errors="replace")
+            pytest.fail(f"innovate dashboard did not start: {output[-2000:]}")
+        time.sleep(0.3)
+    yield url
+    process.terminate()
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+    if CHROMIUM is None:
+        pytest.fail("CI must run the browser tests, but chromium is not installed")
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+                                              args=ARGS)
+        yield chromium
+        chromium.close()
+
+
+class Tab:
+    """One browser context (one user) on the dashboard, recording what it loads."""
+
+    def __init__(self, browser, url: str):
+        self.context = browser.new_context(viewport={"width": 1500, "height": 1000},
+                                           accept_downloads=True)
+        self.page = self.context.new_page()
+        self.page.set_default_timeout(TIMEOUT)
+        self.blocked: list[str] = []
+        self.failed: list[tuple[int, str]] = []
+        self.cdn: list[tuple[int, str]] = []
+        self.page.route("**/*", self._route)
+        self.page.on("response", self._response)
+        self.page.goto(url)
+        self.page.locator(".innovate-step").wait_for()
+        self.page.locator(".innovate-map-area").first.wait_for()
+
+    def _route(self, route) -> None:
+        host = route.request.url.split("/")[2].rsplit(":", 1)[0]
+        if host in ("127.0.0.1", "localhost"):
+            route.continue_()
+        else:
+            self.blocked.append(route.request.url)
+            route.abort()
+
+    def _response(self, response) -> None:
+        if "/_solara/cdn/" in response.url:
+            self.cdn.append((response.status, response.url))
+        if response.status >= 400:
+            self.failed.append((response.status, response.url))
+
+    def front(self) -> None:
+        """Make this the active tab (as a person would, before clicking in it)."""
+        self.page.bring_to_front()
+
+    def now(self) -> str:
+        return self.page.locator(".innovate-now").inner_text()
+
+    def wait_now(self, text: str) -> None:
+        self.page.locator(".innovate-now", has_text=text).wait_for()
+
+    def step(self, times: int) -> None:
+        self.front()
+        start = int(re.search(r"step (\d+) of", self.now()).group(1))
+        for k in range(start + 1, start + times + 1):
+            self.page.locator(".innovate-step").click()
+            self.wait_now(f"(step {k} of")
+
+    def tab(self, name: str) -> None:
+        self.page.locator(".v-tab", has_text=name).click()
+
+    def shot(self, name: str, height: int = 1000) -> None:
+        """Save a screenshot for the docs (only when INNOVATE_SCREENSHOTS is set)."""
+        if SHOTS:
+            Path(SHOTS).mkdir(parents=True, exist_ok=True)
+            self.page.set_viewport_size({"width": 1500, "height": height})
+            self.page.wait_for_timeout(900)
+            self.page.screenshot(path=str(Path(SHOTS) / f"dashboard-{name}.png"))
+            self.page.set_viewport_size({"width": 1500, "height": 1000})
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def tab(browser, server):
+    opened = Tab(browser, server)
+    yield opened
+    opened.close()
+
+
+def test_page_loads_offline_steps_and_explains_an_authority(tab):
+    page = tab.page
+    assert tab.now() == "Now: January 2010 (step 0 of 104)"
+    assert page.locator(".innovate-map-area").count() == 212
+    assert page.locator(".innovate-map-inset").count() == 33
+    tab.step(3)
+    page.locator(".innovate-run").click()
+    tab.wait_now("step 104 of 104")
+    page.locator('path.innovate-map-area[data-id="E09000012"]').hover()
+    tip = page.locator(".innovate-map-tip")
+    tip.wait_for()
+    text = tip.inner_text()
+    assert "Hackney (London)" in text and "CS: " in text
+    assert "workforce capacity:" in text and "readiness:" in text
+    tab.shot("map")
+    page.locator('path.innovate-map-area[data-id="E09000012"]').click()
+    page.locator(".innovate-authority-card", has_text="Hackney").wait_for()
+    page.get_by_role("button", name="Read its journey").click()
+    page.locator(".innovate-story").first.wait_for()
+    assert page.locator(".innovate-story").count() == 3
+    page.locator(".innovate-story", has_text="Why:").first.wait_for()
+    page.locator(".vega-embed svg").first.wait_for()
+    tab.shot("journeys", height=1350)
+    # Solara's JavaScript came from the local cache: nothing left the machine, nothing failed
+    assert tab.blocked == [], tab.blocked
+    assert tab.failed == [], tab.failed
+    assert tab.cdn and all(status in (200, 304) for status, _ in tab.cdn)
+    assert any("solara-vuetify-app" in url for _, url in tab.cdn)
+    assert any("vega-lite" in url for _, url in tab.cdn)
+
+
+def test_two_concurrent_sessions_have_their_own_models(browser, server):
+    first, second = Tab(browser, server), Tab(browser, server)
+    try:
+        first.step(5)
+        assert first.now() == "Now: April 2011 (step 5 of 104)"
+        assert second.now() == "Now: January 2010 (step 0 of 104)"
+        second.front()
+        second.page.locator(".innovate-run").click()
+        second.wait_now("step 104 of 104")
+        first.page.wait_for_timeout(500)
+        assert first.now() == "Now: April 2011 (step 5 of 104)"
+        first.step(1)
+        assert first.now() == "Now: July 2011 (step 6 of 104)"
+        assert second.now() == "Now: January 2036 (step 104 of 104)"
+        third = Tab(browser, server)                  # a newcomer starts from scratch
+        try:
+            assert third.now() == "Now: January 2010 (step 0 of 104)"
+        finally:
+            third.close()
+    finally:
+        first.close()
+        second.close()
+
+
+def test_bad_input_shows_a_message_and_the_page_keeps_working(tab):
+    page = tab.page
+    page.locator(".v-expansion-panel-header", has_text="Seed and more settings").click()
+    seed = page.get_by_label("Seed (a whole number)")
+    seed.fill("twelve")
+    seed.press("Enter")
+    page.locator(".innovate-message", has_text="seed: must be a whole number").wait_for()
+    extra = page.get_by_label("More settings: KEY=VALUE, one a line")
+    extra.fill("approaches.CS.qq = 1")
+    seed.click()                                         # leave the box
+    page.locator(".innovate-message", has_text="approaches.CS.qq: unknown key").wait_for()
+    tab.step(2)
+    assert tab.failed == []
+
+
+def test_a_lever_then_uptake_compare_and_export(tab):
+    page = tab.page
+    tab.step(2)
+    workforce = page.locator(".v-input", has_text="Workforce pressure: x1.00")
+    workforce.locator(".v-slider__thumb").click()
+    for _ in range(10):                                   # 10 x 0.05: turnover up by half
+        page.keyboard.press("ArrowRight")
+    page.locator(".v-input", has_text="Workforce pressure: x1.50").wait_for()
+    page.locator(".innovate-message", has_text="Settings applied").wait_for()
+    tab.wait_now("(step 0 of")
+    page.locator(".innovate-run").click()
+    tab.wait_now("step 104 of 104")
+    tab.tab("Uptake")
+    page.get_by_text("Against the record").wait_for()
+    page.locator(".vega-embed svg").nth(1).wait_for()
+    assert page.locator(".vega-embed").count() == 2
+    tab.shot("uptake", height=1250)
+    tab.tab("Compare")
+    if not SHOTS:                     # the docs' screenshot shows the default 20 seeds
+        page.locator(".v-input", has_text="Seeds: 20").locator(".v-slider__thumb").click()
+        page.keyboard.press("Home")                      # the fewest seeds: 2
+        page.locator(".v-input", has_text="Seeds: 2").first.wait_for()
+    page.locator(".innovate-compare-run").click()
+    page.get_by_text("runs of your scenario").first.wait_for(timeout=90_000)
+    sentences = page.locator(".solara-markdown", has_text="runs of your scenario").inner_text()
+    assert "Under " in sentences and "In 2030, CS integrating:" in sentences
+    assert "workforce_pressure=1.5" in page.locator(".solara-markdown",
+                                                    has_text="Your scenario:").inner_text()
+    page.locator(".vega-embed svg").first.wait_for()
+    tab.shot("compare", height=1150)
+    tab.tab("Export")
+    with page.expect_download() as download:
+        page.get_by_role("button", name="events.csv").click()
+    path = download.value.path()
+    header = Path(path).read_text(encoding="utf-8").splitlines()[0]
+    assert header == "time,agent_id,name,approach,from_stage,to_stage,kind,reason"
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Map of CS").click()
+    assert Path(download.value.path()).read_bytes().startswith(b"\x89PNG")
+    assert tab.failed == [] and tab.blocked == []

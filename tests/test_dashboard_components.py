@@ -1,0 +1,238 @@
+"""The dashboard page rendered without a browser (Solara's test renderer), one or two sessions."""
+
+from __future__ import annotations
+
+import json
+import time
+
+import pytest
+
+solara = pytest.importorskip("solara")
+
+import ipyvuetify as v  # noqa: E402
+from solara.server import kernel  # noqa: E402
+from solara.server.kernel_context import VirtualKernelContext  # noqa: E402
+
+from dashboards.app import Page  # noqa: E402
+
+
+class Browser:
+    """One rendered page in its own virtual kernel (what one browser session gets)."""
+
+    def __init__(self, name: str):
+        self.context = VirtualKernelContext(id=name, kernel=kernel.Kernel(), session_id=name)
+        with self.context:
+            self.box, self.rc = solara.render(Page(), handle_error=False)
+
+    def close(self) -> None:
+        with self.context:
+            self.rc.close()
+
+    def button(self, css: str):
+        with self.context:
+            return self.rc.find(v.Btn, class_=css).widget
+
+    def click(self, css: str, times: int = 1) -> None:
+        with self.context:
+            for _ in range(times):
+                self.button(css).click()
+
+    def now(self) -> str:
+        with self.context:
+            return self.rc.find(v.Html, class_="innovate-now").widget.children[0]
+
+    def texts(self) -> list[str]:
+        """Every string child in the page (labels, messages, markdown sources)."""
+        with self.context:
+            out = []
+            for widget in self.rc.find(v.Html).widgets:
+                out += [c for c in widget.children if isinstance(c, str)]
+            for widget in self.rc.find(v.Alert).widgets:
+                out += [c for c in widget.children if isinstance(c, str)]
+            return out
+
+    def find(self, cls, **matches):
+        with self.context:
+            return self.rc.find(cls, **matches)
+
+    def set(self, widget, value) -> None:
+        with self.context:
+            widget.v_model = value
+
+    def type(self, widget, text: str) -> None:
+        """Type into a text field and leave it (what a person does)."""
+        with self.context:
+            widget.v_model = text
+            widget.fire_event("focusout", None)
+
+    def tab(self, index: int) -> None:
+        with self.context:
+            self.rc.find(v.Tabs).widget.v_model = index
+
+    def alerts(self) -> list[str]:
+        with self.context:
+            return [" ".join(str(c) for c in w.children)
+                    for w in self.rc.find(v.Alert).widgets]
+
+
+@pytest.fixture
+def page():
+    browser = Browser("a")
+    yield browser
+    browser.close()
+
+
+def _map(browser: Browser):
+    with browser.context:
+        found = [w for w in browser.rc.find(v.VuetifyTemplate).widgets
+                 if hasattr(w, "colors") and hasattr(w, "geometry")]
+    assert len(found) == 1
+    return found[0]
+
+
+def test_step_run_and_reset_update_the_page_and_the_map(page):
+    assert page.now() == "Now: January 2010 (step 0 of 104)"
+    start = json.loads(_map(page).colors)
+    assert len(start) == 212 and all(v == ["#e6e6e6", False] for v in start.values())
+    page.click("innovate-step", 4)
+    assert page.now() == "Now: January 2011 (step 4 of 104)"
+    page.click("innovate-run")
+    assert page.now() == "Now: January 2036 (step 104 of 104)"
+    assert page.button("innovate-step").disabled and page.button("innovate-run").disabled
+    colors = json.loads(_map(page).colors)
+    assert sum(v[0] != "#e6e6e6" for v in colors.values()) > 50       # CS has spread
+    tips = json.loads(_map(page).tips)
+    assert tips["E09000012"][0] == "Hackney (London)"
+    assert len(json.loads(_map(page).geometry)["shapes"]) == 212
+    page.click("innovate-reset")
+    assert page.now() == "Now: January 2010 (step 0 of 104)"
+
+
+def test_two_sessions_have_their_own_models():
+    a, b = Browser("first"), Browser("second")
+    try:
+        a.click("innovate-step", 6)
+        assert a.now().startswith("Now: July 2011 (step 6")
+        assert b.now().startswith("Now: January 2010 (step 0")
+        b.click("innovate-run")
+        assert b.now().startswith("Now: January 2036 (step 104")
+        assert a.now().startswith("Now: July 2011 (step 6")
+        c = Browser("third")                 # a newcomer starts from scratch
+        try:
+            assert c.now().startswith("Now: January 2010 (step 0")
+        finally:
+            c.close()
+    finally:
+        a.close()
+        b.close()
+
+
+def test_bad_input_shows_a_message_and_keeps_the_model(page):
+    page.click("innovate-step", 2)
+    seed = page.find(v.TextField, label="Seed (a whole number)").widget
+    page.type(seed, "abc")
+    assert any("seed: must be a whole number" in text for text in page.alerts())
+    assert page.now().startswith("Now: July 2010 (step 2")          # nothing was reset
+    extra = page.find(v.Textarea).widget
+    page.type(extra, "approaches.CS.qq=1")
+    assert any("approaches.CS.qq: unknown key" in text for text in page.alerts())
+    page.type(extra, "this is not a setting")
+    assert any("expected KEY=VALUE" in text for text in page.alerts())
+    page.type(extra, "")
+    assert any("Settings applied" in text for text in page.alerts())
+    page.type(seed, "12")
+    assert page.now().startswith("Now: January 2010 (step 0")
+    assert any("Settings applied" in text for text in page.alerts())
+
+
+def test_levers_and_presets_restart_the_run_with_new_settings(page):
+    page.click("innovate-step", 3)
+    cut = page.find(v.Slider, label="Further budget cut: 0%").widget
+    page.set(cut, 0.3)
+    assert page.now().startswith("Now: January 2010 (step 0")
+    assert page.find(v.Slider, label="Further budget cut: 30%").widget.v_model == 0.3
+    preset = page.find(v.Select, label="Starting point (preset)").widget
+    page.set(preset, "austerity-deepens")
+    assert page.find(v.Slider, label="Further budget cut: 20%").widget.v_model == \
+        pytest.approx(0.2)
+    assert any("further 20%" in text for text in page.texts())
+
+
+def test_clicking_the_map_chooses_an_authority_and_opens_its_journey(page):
+    page.click("innovate-run")
+    with page.context:
+        _map(page).vue_select("E09000012")
+    assert page.find(v.CardTitle, children=["Hackney"]).widgets
+    with page.context:
+        card = page.rc.find(v.Card, class_="ma-0 innovate-authority-card").widget
+        markdown = [t for t in _markdown(page) if "score (0-1)" in t]
+    assert card is not None and markdown and "workforce capacity" in markdown[0]
+    with page.context:
+        page.rc.find(v.Btn, children=["Read its journey"]).widget.click()
+    assert page.find(v.Tabs).widget.v_model == 2
+    with page.context:
+        stories = page.rc.find(v.Card, class_="ma-0 innovate-story").widgets
+    assert len(stories) == 3
+    with page.context:
+        charts = [w for w in page.rc.find(v.VuetifyTemplate).widgets if hasattr(w, "spec")]
+    assert charts and "conditions_CS" in charts[0].spec["datasets"]
+
+
+def test_the_journeys_tab_picks_an_authority_by_name(page):
+    page.click("innovate-step", 30)
+    page.tab(2)
+    picker = page.find(v.Autocomplete, label="Authority (type to search)").widget
+    assert len(picker.items) == 212
+    assert {"text": "Glasgow City", "value": "S12000049"} in picker.items
+    page.set(picker, "S12000049")
+    assert page.find(v.CardTitle, children=["Contextual Safeguarding (CS)"]).widgets
+    assert any("Glasgow City (Scotland), to July 2017" in t for t in _markdown(page))
+
+
+def test_uptake_tab_draws_counts_and_observed_points(page):
+    page.click("innovate-run")
+    page.tab(1)
+    with page.context:
+        specs = [w.spec for w in page.rc.find(v.VuetifyTemplate).widgets if hasattr(w, "spec")]
+    assert len(specs) == 2
+    stages = specs[0]["datasets"]["stages_CS"]
+    assert len(stages) == 105 * 6 and max(r["count"] for r in stages) > 10
+
+
+def test_compare_tab_runs_two_ensembles_and_says_the_difference(page):
+    page.tab(3)
+    with page.context:
+        page.rc.find(v.Slider, label="Seeds: 20").widget.v_model = 3
+        page.rc.find(v.Select, label="Compare with").widget.v_model = "workforce-crisis"
+        page.rc.find(v.Btn, class_="innovate-compare-run").widget.click()
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        texts = " ".join(t for t in _markdown(page))
+        if "Under your scenario" in texts or "Under neither" in texts:
+            break
+        time.sleep(0.2)
+    texts = " ".join(_markdown(page))
+    assert "3 runs of your scenario" in texts and "3 runs of workforce-crisis" in texts
+    assert "In 2030, CS integrating:" in texts
+
+
+def _markdown(page: Browser) -> list[str]:
+    """The rendered HTML of every Markdown element on the page."""
+    with page.context:
+        return [w.template for w in page.rc.find(v.VuetifyTemplate).widgets
+                if isinstance(getattr(w, "template", None), str)
+                and "solara-markdown" in w.template]
+
+
+def test_play_steps_until_paused(page):
+    page.click("innovate-play")
+    deadline = time.time() + 20
+    while time.time() < deadline and "step 0 " in page.now():
+        time.sleep(0.1)
+    time.sleep(0.6)
+    page.click("innovate-play")                  # pause
+    time.sleep(0.5)
+    paused_at = page.now()
+    assert "step 0 " not in paused_at
+    time.sleep(0.8)
+    assert page.now() == paused_at

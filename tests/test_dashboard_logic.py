@@ -1,0 +1,434 @@
+"""The dashboard's logic without any UI: settings, sessions, comparisons, exports, boundaries."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("solara")
+
+from dashboards.compare import (  # noqa: E402
+    Ensemble,
+    difference_sentence,
+    reach_time,
+    run_ensemble,
+    share_sentence,
+    summary_frame,
+)
+from dashboards.export import (  # noqa: E402
+    csv_bytes,
+    events_table,
+    journey_png,
+    map_png,
+    stages_table,
+    tables,
+    uptake_png,
+)
+from dashboards.journeys import conditions_frame, story, story_lines  # noqa: E402
+from dashboards.map_view import colours, hover_text, map_geometry  # noqa: E402
+from dashboards.session import Session  # noqa: E402
+from dashboards.settings import Settings, parse_seed  # noqa: E402
+from dashboards.style import date_label, quarter_label, years_words  # noqa: E402
+from dashboards.uptake import record_frame, scope_size, stage_frame, uptake_spec  # noqa: E402
+from sim import boundaries  # noqa: E402
+from sim.config import APPROACHES, NATIONS  # noqa: E402
+from sim.errors import InputError  # noqa: E402
+from sim.model import InnovationModel  # noqa: E402
+
+PNG = b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.fixture(scope="module")
+def finished() -> Session:
+    session = Session(Settings.from_preset("historical", seed=3))
+    session.run()
+    return session
+
+
+# -- settings ------------------------------------------------------------------------------
+
+
+def test_preset_settings_change_nothing_and_levers_become_overrides():
+    settings = Settings.from_preset("austerity-deepens")
+    assert settings.austerity_cut == pytest.approx(0.2)       # the preset's own lever
+    assert settings.overrides() == []
+    assert settings.command_line() == "innovate run austerity-deepens --seed 0"
+    changed = replace(settings, austerity_cut=0.35, workforce_pressure=1.5,
+                      policy={**settings.policy, "TS": {**settings.policy["TS"],
+                                                        "Northern Ireland": 2.0}},
+                      ties={**settings.ties, "border": 0.0}, synergy=False,
+                      extra="# a comment\napproaches.CS.q = 0.5\n")
+    assert dict(changed.overrides()) == {
+        "levers.austerity_cut": 0.35, "levers.workforce_pressure": 1.5,
+        "levers.policy.TS.Northern Ireland": 2.0, "network.weights.border": 0.0,
+        "mechanisms.synergy": False, "approaches.CS.q": 0.5}
+    config = changed.config()
+    assert config.levers.austerity_cut == 0.35
+    assert config.levers.policy_multiplier("TS", "Northern Ireland") == 2.0
+    assert config.network.weights.border == 0.0
+    assert config.mechanisms.synergy is False
+    assert config.approaches.CS.q == 0.5
+    assert "--set 'levers.policy.TS.Northern Ireland=2.0'" in changed.command_line()
+    assert "--set mechanisms.synergy=false" in changed.command_line()
+
+
+def test_with_preset_takes_the_presets_levers_and_keeps_the_seed():
+    mine = replace(Settings.from_preset("historical", seed=7), austerity_cut=0.5)
+    other = mine.with_preset("austerity-deepens")
+    assert other.preset == "austerity-deepens" and other.seed == 7
+    assert other.austerity_cut == pytest.approx(0.2)
+
+
+@pytest.mark.parametrize(("change", "message"), [
+    ({"austerity_cut": 0.95}, "levers.austerity_cut"),
+    ({"workforce_pressure": 0.0}, "levers.workforce_pressure"),
+    ({"extra": "approaches.CS.qq=1"}, "approaches.CS.qq: unknown key"),
+    ({"extra": "no equals sign"}, "expected KEY=VALUE"),
+    ({"extra": "events.nope.enabled=false"}, "no event with id 'nope'"),
+    ({"preset": "nowhere"}, "unknown scenario 'nowhere'"),
+    ({"seed": -1}, "seed: must be a whole number"),
+])
+def test_invalid_settings_raise_one_line_input_errors(change, message):
+    with pytest.raises(InputError, match=re.escape(message)) as error:
+        replace(Settings(), **change).config()
+    assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("text", ["abc", "1.5", "-3", str(2**63), ""])
+def test_a_typed_seed_must_be_a_whole_number(text):
+    with pytest.raises(InputError, match="seed"):
+        parse_seed(text)
+    assert parse_seed(" 42 ") == 42
+
+
+# -- session -------------------------------------------------------------------------------
+
+
+def test_session_history_matches_a_separately_stepped_model():
+    session = Session(Settings(seed=5))
+    model = InnovationModel("historical", seed=5)
+    for _ in range(12):
+        model.step()
+    assert session.step(12) == 12
+    snap = session.snapshot()
+    assert snap.time == pytest.approx(2013.0)
+    np.testing.assert_array_equal(snap.stage, model.state.stage)
+    np.testing.assert_array_equal(snap.status, model.state.status)
+    np.testing.assert_allclose(snap.conditions, model.state.fields[:6], rtol=1e-6)
+    early = session.snapshot(4)
+    assert early.time == pytest.approx(2011.0)
+    assert session.snapshot(99).time == snap.time            # clipped to the steps taken
+
+
+def test_same_settings_and_seed_give_the_same_run_and_reset_starts_again(finished):
+    again = Session(Settings.from_preset("historical", seed=3))
+    assert again.run() == again.total_steps == 104
+    np.testing.assert_array_equal(again.stage_history()[1], finished.stage_history()[1])
+    assert again.results().metrics == pytest.approx(finished.results().metrics, nan_ok=True)
+    other = Session(Settings.from_preset("historical", seed=4))
+    other.run()
+    assert not np.array_equal(other.stage_history()[1], finished.stage_history()[1])
+    again.reset()
+    assert again.steps == 0 and again.year == 2010.0 and again.step(200) == 104
+    assert again.finished and again.step() == 0
+
+
+def test_invalid_reset_leaves_the_session_as_it_was():
+    session = Session()
+    session.step(3)
+    with pytest.raises(InputError):
+        session.reset(replace(Settings(), austerity_cut=5.0))
+    assert session.steps == 3 and session.settings == Settings.from_preset("historical")
+
+
+def test_levers_change_the_run():
+    base = Session()
+    cut = Session(replace(Settings(), austerity_cut=0.5, start=2012.0, austerity_years=1.0))
+    late = cut.model.timeline.end > 2014
+    assert np.all(cut.model.timeline.budget[late] < base.model.timeline.budget[late] - 0.1)
+    assert np.allclose(cut.model.timeline.budget[cut.model.timeline.end <= 2012],
+                       base.model.timeline.budget[base.model.timeline.end <= 2012])
+
+
+# -- map, uptake, journeys -----------------------------------------------------------------
+
+
+def test_boundaries_cover_every_authority_and_stay_small():
+    collection = boundaries.load_geojson()
+    ids = [f["properties"]["agent_id"] for f in collection["features"]]
+    model = InnovationModel("historical")
+    assert sorted(ids) == sorted(model.population.ids.astype(str))
+    assert len(ids) == 212
+    assert {"E09000001", "E09000012", "E06000052", "E06000053"} <= set(ids)
+    assert {"BHSCT", "NHSCT", "SEHSCT", "SHSCT", "WHSCT"} <= set(ids)
+    assert "E08000038" in ids and "E08000016" not in ids          # Barnsley's 2024 code
+    assert boundaries.BOUNDARY_FILE.stat().st_size < 1.5e6
+    assert "Open Government Licence" in collection["attribution"]
+    rings = boundaries.outlines()
+    lon = np.concatenate([r[:, 0] for rs in rings.values() for r in rs])
+    lat = np.concatenate([r[:, 1] for rs in rings.values() for r in rs])
+    assert -8.7 < lon.min() < -8.0 and 1.6 < lon.max() < 1.9          # Fermanagh to Lowestoft
+    assert 49.8 < lat.min() < 50.0 and 60.7 < lat.max() < 60.9        # Scilly to Unst
+    hackney = np.concatenate(rings["E09000012"])
+    assert abs(hackney[:, 0].mean() + 0.06) < 0.05 and abs(hackney[:, 1].mean() - 51.55) < 0.05
+
+
+def test_boundary_derivation_is_reproducible(tmp_path):
+    pytest.importorskip("shapely")
+    pytest.importorskip("shapefile")
+    pytest.importorskip("pyproj")
+    if not (boundaries.default_source() / f"{boundaries.SOURCE_NAME}.shp").is_file():
+        pytest.skip("the ONS source shapefile (../shared/data/derive/inputs) is not here")
+    out = tmp_path / "b.geojson"
+    boundaries.derive(out=out)
+    assert out.read_bytes() == boundaries.BOUNDARY_FILE.read_bytes()
+
+
+def test_boundary_derivation_needs_the_source(tmp_path):
+    with pytest.raises(InputError):
+        boundaries.derive(source=tmp_path, out=tmp_path / "x.geojson")
+
+
+def test_map_geometry_and_colours(finished):
+    geometry = map_geometry()
+    assert len(geometry["shapes"]) == 212 and len(geometry["inset"]) == 33
+    assert all(s["d"].startswith("M") for s in geometry["shapes"])
+    snap = finished.snapshot()
+    fills = colours(snap, finished.ids, "TIP")
+    a = APPROACHES.index("TIP")
+    for i in (0, 100, 211):
+        agent = finished.ids[i]
+        stage, status = snap.stage[i, a], snap.status[i, a]
+        expected = "#b5473c" if status == 2 else \
+            ("#e6e6e6", "#fde725", "#7ad151", "#22a884", "#2a788e", "#414487", "#440154")[stage]
+        assert fills[agent] == [expected, bool(status == 1)]
+    tips = hover_text(finished, snap, "CS")
+    hackney = tips["E09000012"]
+    assert hackney[0] == "Hackney (London)" and hackney[1].startswith("CS: ")
+    assert any(line.strip().startswith("workforce capacity: ") for line in hackney)
+    start = hover_text(finished, finished.snapshot(0), "CS")["E09000012"]
+    assert "computed from the first step" in start[-1]
+
+
+def test_uptake_counts_add_up_to_engaged(finished):
+    result = finished.results()
+    frame = stage_frame(result, "England and Wales")
+    assert scope_size(result, "England and Wales") == 175
+    final = frame[frame["time"] == result.times[-1]]
+    for approach in APPROACHES:
+        engaged = final.loc[final["approach"] == approach, "count"].sum()
+        assert engaged == finished.model.count(approach, "engaged", "England and Wales")
+    assert frame[frame["time"] == 2010.0]["count"].sum() == 0
+    spec = uptake_spec(result, "Scotland")
+    assert {f"stages_{a}" for a in APPROACHES} <= set(spec["datasets"])
+    assert len(spec["datasets"]["stages_TIP"]) == 105 * 6
+    records = record_frame(result)
+    assert set(records["series"]) == {"engaged, England and Wales", "implementing, England",
+                                      "engaged, Scotland", "engaged, England",
+                                      "integrating, England"}
+
+
+def test_journey_story_lists_every_transition_with_reason(finished):
+    result = finished.results()
+    events = result.events
+    mine = events[(events["agent_id"] == "E09000012") & (events["approach"] == "CS")]
+    frame = story(result, "E09000012", "CS")
+    assert len(frame) == len(mine) > 0
+    lines = story_lines(frame)
+    assert all(re.match(r"^[A-Z][a-z]{2}-[A-Z][a-z]{2} \d{4}: .+\. Why: .+", line)
+               for line in lines)
+    conditions = conditions_frame(finished, finished.index_of("E09000012"))
+    assert len(conditions) == 104 * 6 * 3                   # from the first step on
+    assert conditions["value"].between(0, 1).all()
+
+
+# -- compare -------------------------------------------------------------------------------
+
+
+def _ensemble(label: str, crossing: float, seeds: int = 4) -> Ensemble:
+    times = 2010.0 + 0.25 * np.arange(1, 105)
+    shares = np.zeros((seeds, len(times), 3, 3))
+    shares[:, times >= crossing, APPROACHES.index("TS"), 2] = 0.3
+    shares[:, :, APPROACHES.index("CS"), 2] = 0.1
+    return Ensemble(label=label, command="", seeds=tuple(range(seeds)), times=times,
+                    shares=shares, dt=0.25, wall_time=0.0)
+
+
+def test_difference_in_plain_words():
+    a, b = _ensemble("your scenario", 2030.0), _ensemble("historical", 2026.5)
+    assert reach_time(a, "TS", "integrating", 0.25) == 2030.0
+    sentence = difference_sentence(a, b, "TS", "integrating", 0.25)
+    assert sentence.startswith("Under your scenario, TS reaches 25% integrating 3.5 years "
+                               "later than under historical (January 2030 against July 2026")
+    assert "4 of 4 runs of your scenario" in sentence
+    earlier = difference_sentence(b, a, "TS", "integrating", 0.25)
+    assert "3.5 years earlier" in earlier
+    never = difference_sentence(a, b, "CS", "integrating", 0.25)
+    assert never.startswith("Under neither scenario does CS reach 25% integrating")
+    assert "In 2030, TS integrating: 30% under your scenario" in share_sentence(
+        a, b, "TS", "integrating")
+
+
+def test_ensembles_are_reproducible_and_differ_by_scenario():
+    crisis = run_ensemble(Settings.from_preset("workforce-crisis"), 3, "crisis")
+    again = run_ensemble(Settings.from_preset("workforce-crisis"), [0, 1, 2], "crisis")
+    np.testing.assert_array_equal(crisis.shares, again.shares)
+    base = run_ensemble(Settings(), 3, "historical")
+    assert crisis.shares.shape == (3, 104, 3, 3)
+    early = crisis.times < 2026
+    np.testing.assert_array_equal(crisis.shares[:, early], base.shares[:, early])
+    assert not np.array_equal(crisis.shares, base.shares)
+    frame = summary_frame(crisis, base)
+    assert len(frame) == 2 * 3 * 3 * 104
+    assert (frame["p05"] <= frame["mean"] + 1e-12).all()
+    assert (frame["mean"] <= frame["p95"] + 1e-12).all()
+    with pytest.raises(InputError, match="seeds"):
+        run_ensemble(Settings(), 0, "none")
+    with pytest.raises(InputError, match="austerity_cut"):
+        run_ensemble(replace(Settings(), austerity_cut=3.0), 2, "bad")
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+def test_tables_and_pngs(finished):
+    made = {name: make() for name, make in tables(finished).items()}
+    assert set(made) == {"timeseries.csv", "events.csv", "stages.csv", "agents.csv",
+                         "indicators.csv", "metrics.csv"}
+    header = made["events.csv"].decode().splitlines()[0]
+    assert header == "time,agent_id,name,approach,from_stage,to_stage,kind,reason"
+    assert len(made["stages.csv"].decode().splitlines()) == 1 + 105 * 212 * 3
+    events = events_table(finished.results())
+    assert (events.loc[events["agent_id"] == "E09000012", "name"] == "Hackney").all()
+    stages = stages_table(finished)
+    assert set(stages["stage_name"]) <= {"Not started", "Mobilising", "Designing",
+                                          "Developing", "Integrating", "Growing",
+                                          "Wider system change"}
+    assert csv_bytes(stages.head(2)).decode().startswith("time,agent_id,name,approach,stage")
+    for png in (map_png(finished, "TS"), uptake_png(finished.results(), "Wales"),
+                journey_png(finished, 0)):
+        assert png.startswith(PNG) and len(png) > 20_000
+
+
+# -- words -----------------------------------------------------------------------------------
+
+
+def test_dates_and_durations_in_words():
+    assert date_label(2018.25) == "April 2018" and date_label(2036.0) == "January 2036"
+    assert quarter_label(2018.25) == "Jan-Mar 2018" and quarter_label(2019.0) == "Oct-Dec 2018"
+    assert years_words(3.5) == "3.5 years" and years_words(-1.0) == "1 year"
+    assert years_words(0.25) == "3 months" and years_words(2.25) == "2.25 years"
+
+
+# -- launcher --------------------------------------------------------------------------------
+
+
+def test_launcher_binds_loopback_by_default_and_validates_the_port():
+    from sim.cli import build_parser
+    args = build_parser().parse_args(["dashboard"])
+    assert (args.host, args.port, args.open, args.install_assets) == (
+        "127.0.0.1", 8765, False, False)
+    assert build_parser().parse_args(["dashboard", "--host", "0.0.0.0", "--port", "9000"]
+                                     ).port == 9000
+    with pytest.raises(SystemExit) as exit_:
+        build_parser().parse_args(["dashboard", "--port", "70000"])
+    assert exit_.value.code == 2
+
+
+def test_asset_list_matches_what_solara_requests():
+    import solara
+
+    from sim.dashboard import ASSETS
+    folders = {folder for folder, _ in ASSETS}
+    root = Path(solara.__file__).parent
+    template = (root / "server" / "templates" / "solara.html.j2").read_text()
+    vue2 = re.search(r"@widgetti/solara-vuetify-app@[\d.]+", template).group(0)
+    assert vue2 in folders
+    for path, pattern in [("server/templates/solara.html.j2", r"requirejs@[\d.]+"),
+                          ("server/settings.py", r"font-awesome@[\d.]+"),
+                          ("widgets/vue/vegalite.vue", r"vega@\d+"),
+                          ("widgets/vue/vegalite.vue", r"vega-lite@\d+"),
+                          ("widgets/vue/vegalite.vue", r"vega-embed@\d+"),
+                          ("components/markdown.py", r"mermaid@[\d.]+"),
+                          ("components/markdown.py", r"katex@[\d.]+")]:
+        assert re.search(pattern, (root / path).read_text()).group(0) in folders
+
+
+def test_install_assets_unpacks_npm_packages(tmp_path):
+    from sim import dashboard
+    fake_npm = tmp_path / "npm"
+    fake_npm.write_text("#!/bin/sh\n"
+                        "set -e\n"
+                        'dest="$4"\n'
+                        'mkdir -p "$dest/p/package"\n'
+                        'for f in dist/solara-vuetify-app8.min.js require.js '
+                        'css/font-awesome.min.css build/vega.min.js build/vega-lite.min.js '
+                        'build/vega-embed.min.js dist/mermaid.min.js '
+                        'dist/contrib/auto-render.min.js; do\n'
+                        '  mkdir -p "$dest/p/package/$(dirname $f)"\n'
+                        '  echo x > "$dest/p/package/$f"\n'
+                        "done\n"
+                        'tar -czf "$dest/pkg.tgz" -C "$dest/p" package\n'
+                        'rm -rf "$dest/p"\n')
+    fake_npm.chmod(0o755)
+    cache = tmp_path / "cdn"
+    assert dashboard.missing_assets(cache) == [f for f, _ in dashboard.ASSETS]
+    installed = dashboard.install_assets(cache, npm=str(fake_npm))
+    assert installed == [f for f, _ in dashboard.ASSETS]
+    assert dashboard.missing_assets(cache) == []
+    assert (cache / "vega@5" / "build" / "vega.min.js").read_text() == "x\n"
+    assert dashboard.install_assets(cache, npm=str(fake_npm)) == []
+
+
+def test_install_assets_reports_a_failing_npm(tmp_path):
+    from sim import dashboard
+    bad = tmp_path / "npm"
+    bad.write_text("#!/bin/sh\necho 'npm error 404 Not Found' >&2\nexit 1\n")
+    bad.chmod(0o755)
+    with pytest.raises(InputError, match="npm pack .* failed: npm error 404"):
+        dashboard.install_assets(tmp_path / "cdn", npm=str(bad))
+
+
+def test_dashboard_main_installs_assets_and_exits(monkeypatch, capsys, tmp_path):
+    from sim import dashboard
+    monkeypatch.setattr(dashboard, "asset_cache", lambda: tmp_path)
+    monkeypatch.setattr(dashboard, "install_assets", lambda: ["vega@5"])
+    args = argparse.Namespace(install_assets=True, host="127.0.0.1", port=0, open=False)
+    assert dashboard.main(args) == 0
+    assert "installed vega@5" in capsys.readouterr().out
+
+
+def test_a_new_session_shows_the_historical_presets_own_levers():
+    settings = Session().settings
+    assert settings == Settings.from_preset("historical")
+    assert settings.ties == {"border": 1.0, "statistical_neighbours": 1.0, "region": 0.5,
+                             "learning": 1.0}
+    assert set(settings.policy) == set(APPROACHES)
+    assert all(set(by_nation) == set(NATIONS) for by_nation in settings.policy.values())
+    assert json.loads(json.dumps(settings.values()))["levers.start"] == 2026.0
+
+
+def test_every_public_name_in_the_dashboard_has_a_docstring():
+    import importlib
+    import inspect
+    import pkgutil
+
+    import dashboards
+    missing = []
+    for info in pkgutil.iter_modules(dashboards.__path__):
+        module = importlib.import_module(f"dashboards.{info.name}")
+        if not module.__doc__:
+            missing.append(module.__name__)
+        for name, obj in vars(module).items():
+            if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+                continue
+            if (inspect.isfunction(obj) or inspect.isclass(obj)
+                    or type(obj).__name__ == "ComponentFunction") and not obj.__doc__:
+                missing.append(f"{module.__name__}.{name}")
+    assert not missing, missing
