@@ -404,3 +404,22 @@ def test_shipped_experiments_are_valid_and_documented(name):
     assert experiment.name == name and len(experiment.runs) >= 200
     readme = (ROOT / "experiments" / "README.md").read_text()
     assert f"## {name}" in readme and f"innovate sweep experiments/{name}.toml" in readme
+
+
+def test_analyze_of_a_folder_that_is_not_a_sweep_fails_in_one_line(tmp_path):
+    (tmp_path / "stray.txt").write_text("not a sweep")
+    result = subprocess.run([*INNOVATE, "analyze", str(tmp_path)], capture_output=True,
+                            text=True, cwd=ROOT)
+    assert result.returncode == 2
+    assert "not a finished sweep" in result.stderr and result.stderr.count("\n") == 1
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["stray.txt"]
+
+
+def test_analyze_prints_the_answer_in_plain_words(grid_sweep):
+    _, out, _ = grid_sweep
+    result = subprocess.run([*INNOVATE, "analyze", str(out)], capture_output=True, text=True,
+                            cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert "Against the baseline (paired by replicate):" in result.stdout
+    assert "Under 'TS.q=0.8, austerity_cut=0.0', TS.engaged_end is" in result.stdout
+    assert "summary.csv" in result.stdout
