@@ -278,12 +278,8 @@ def curve_bands(sweep: Sweep, measure: str) -> pd.DataFrame:
         stacked = np.vstack(group["counts"].to_numpy()).astype(float)
         t0, dt = group["t0"].iloc[0], group["dt"].iloc[0]
         times = t0 + dt * np.arange(1, stacked.shape[1] + 1)
-        label = "all runs" if many else key[1]
-        approach = key if isinstance(key, str) else key[-1]
-        if isinstance(approach, tuple):
-            approach = approach[0]
         rows.append(pd.DataFrame({
-            "point_name": label, "approach": approach, "time": times,
+            "point_name": "all runs" if many else key[1], "approach": key[-1], "time": times,
             "mean": stacked.mean(axis=0), "q05": np.quantile(stacked, QUANTILES[0], axis=0),
             "q95": np.quantile(stacked, QUANTILES[1], axis=0)}))
     return pd.concat(rows, ignore_index=True)

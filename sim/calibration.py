@@ -41,7 +41,6 @@ import random
 import subprocess
 import sys
 import time
-import tomllib
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -60,7 +59,16 @@ from pydantic import (
     model_validator,
 )
 
-from sim.config import APPROACHES, Config, flatten, load_config, preset_names, presets_dir, validate
+from sim.config import (
+    APPROACHES,
+    Config,
+    flatten,
+    load_config,
+    preset_names,
+    presets_dir,
+    read_toml,
+    validate,
+)
 from sim.data import load_uk
 from sim.errors import InputError
 from sim.metrics import measure_counts, value_at
@@ -208,14 +216,7 @@ def load_experiment(path: str | Path, *, workers: int | None = None,
     Any problem raises :class:`InputError` with one line naming the field and what is allowed.
     """
     path = Path(path)
-    try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: malformed TOML: {exc}") from None
+    _, raw = read_toml(path)
     abc = raw.get("abc")
     if isinstance(abc, dict):
         if workers is not None:

@@ -92,25 +92,23 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _workers(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--workers must be a whole number, got {text!r}") \
-            from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"--workers must be at least 1, got {value}")
-    return value
+def whole_number(flag: str, low: int, high: int | None = None, high_text: str = ""):
+    """An argparse type: a whole number from ``low`` (to ``high``), errors naming the flag."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{flag} must be a whole number, got {text!r}") \
+                from None
+        if value < low or (high is not None and value > high):
+            allowed = f"at least {low}" if high is None else f"from {low} to {high_text or high}"
+            raise argparse.ArgumentTypeError(f"{flag} must be {allowed}, got {value}")
+        return value
+    return parse
 
 
-def _seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--seed must be a whole number, got {text!r}") from None
-    if not 0 <= value < 2**63:
-        raise argparse.ArgumentTypeError(f"--seed must be from 0 to 2**63-1, got {value}")
-    return value
+_workers = whole_number("--workers", 1)
+_seed = whole_number("--seed", 0, 2**63 - 1, "2**63-1")
 
 
 def main(argv: list[str] | None = None) -> int:

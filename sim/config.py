@@ -673,13 +673,14 @@ def describe_presets() -> list[tuple[str, str]]:
     """(name, one-line description) of every preset."""
     rows = []
     for name in preset_names():
-        raw = _read_toml(presets_dir() / f"{name}.toml")
+        _, raw = read_toml(presets_dir() / f"{name}.toml")
         rows.append((name, str(raw.get("description", "")).strip().splitlines()[0]
                      if raw.get("description") else ""))
     return rows
 
 
-def _read_toml(path: Path) -> dict:
+def read_toml(path: Path) -> tuple[str, dict]:
+    """The text of a TOML file and its parsed table; one-line InputError if unreadable."""
     try:
         text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
@@ -687,7 +688,7 @@ def _read_toml(path: Path) -> dict:
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
     try:
-        return tomllib.loads(text)
+        return text, tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: malformed TOML: {exc}") from None
 
@@ -737,7 +738,7 @@ def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict:
     resolved = path.resolve()
     if resolved in seen:
         raise InputError(f"{path}: extends forms a cycle")
-    raw = _read_toml(path)
+    _, raw = read_toml(path)
     defaults = (presets_dir() / "defaults.toml").resolve()
     parent = raw.pop("extends", None if resolved == defaults else "defaults")
     if parent is None:

@@ -22,6 +22,7 @@ import tempfile
 import warnings
 from pathlib import Path
 
+from sim.cli import whole_number
 from sim.errors import InputError
 
 APP = "dashboards.app"
@@ -105,22 +106,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--host", default=DEFAULT_HOST,
                         help=f"address to listen on (default {DEFAULT_HOST}: this machine only; "
                              "0.0.0.0 lets anyone who can reach this machine open the page)")
-    parser.add_argument("--port", type=_port, default=DEFAULT_PORT,
+    parser.add_argument("--port", type=whole_number("--port", 0, 65535), default=DEFAULT_PORT,
                         help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--open", action="store_true", help="open the page in a web browser")
     parser.add_argument("--install-assets", action="store_true",
                         help="put Solara's JavaScript into its local cache from the npm "
                              "registry (for closed networks), then exit")
-
-
-def _port(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--port must be a whole number, got {text!r}") from None
-    if not 0 <= value <= 65535:
-        raise argparse.ArgumentTypeError(f"--port must be from 0 to 65535, got {value}")
-    return value
 
 
 def _quiet_environment() -> None:

@@ -12,10 +12,10 @@ inflated by seed noise), and ``innovate run BASE --seed S --set ...`` re-runs an
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import itertools
 import json
-import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -30,7 +30,7 @@ from pydantic import (
     model_validator,
 )
 
-from sim.config import load_config, preset_names, raw_scenario
+from sim.config import load_config, preset_names, raw_scenario, read_toml
 from sim.errors import InputError
 
 DesignKind = Literal["scenarios", "grid", "latin", "sobol", "morris"]
@@ -179,7 +179,7 @@ class Experiment:
         """Names of the varied parameters (in file order)."""
         return list(self.spec.parameters)
 
-    @property
+    @functools.cached_property
     def runs(self) -> list[Run]:
         """Every point x replicate, run_id = point * replicates + replicate."""
         reps = self.spec.experiment.replicates
@@ -221,16 +221,7 @@ def replicate_seeds(master: int, replicates: int) -> tuple[int, ...]:
 def load_experiment(path: str | Path) -> Experiment:
     """Read, validate and expand an experiment file; every error is one line (InputError)."""
     path = Path(path)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: malformed TOML: {exc}") from None
+    text, raw = read_toml(path)
     try:
         spec = ExperimentFile.model_validate(raw)
     except ValidationError as exc:

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import hashlib
 import json
 import os
 import platform
@@ -45,6 +46,7 @@ from sim.config import APPROACHES
 from sim.errors import InputError
 from sim.experiment import Experiment, Run
 from sim.metrics import MEASURES
+from sim.results import write_json
 
 Backend = Literal["local", "dask"]
 CURVE_MEASURES = tuple(MEASURES)
@@ -58,6 +60,7 @@ class Task:
 
     run: Run
     base: dict
+    base_digest: str
     overrides: tuple[tuple[str, Any], ...]
     metrics: tuple[str, ...]
     curves: bool
@@ -84,12 +87,19 @@ class SweepSummary:
 # ---------------------------------------------------------------------------------------------
 
 
-@functools.lru_cache(maxsize=64)
-def _config(key: str) -> Any:
+_CONFIGS: dict[tuple[str, str], Any] = {}
+
+
+def _config(task: Task) -> Any:
+    """The task's configuration, built once per base and overrides in each worker."""
     from sim.config import load_config
 
-    base, overrides = json.loads(key)
-    return load_config(base, [tuple(item) for item in overrides])
+    key = (task.base_digest, json.dumps(task.overrides, default=str))
+    if key not in _CONFIGS:
+        if len(_CONFIGS) >= 64:
+            _CONFIGS.clear()
+        _CONFIGS[key] = load_config(task.base, task.overrides)
+    return _CONFIGS[key]
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -99,7 +109,7 @@ def run_task(task: Task) -> dict[str, Any]:
     started = time.perf_counter()
     record: dict[str, Any] = {"run_id": task.run.run_id, "status": "ok", "error": ""}
     try:
-        config = _config(json.dumps([task.base, task.overrides]))
+        config = _config(task)
         result = InnovationModel(config=config, seed=task.run.seed).run()
         metrics = result.metrics
         record["metrics"] = {m: metrics[m] for m in task.metrics} if task.metrics else metrics
@@ -161,23 +171,22 @@ def sweep(experiment: Experiment, out: str | Path, *, workers: int = 1,
     runs = [r for r in experiment.runs if r.run_id not in done]
     started = time.perf_counter()
     with _executor(backend, workers, scheduler) as executor:
-        manifest = _manifest(experiment, backend, workers, scheduler, status="running")
-        if resume:
-            manifest = _read_json(out / "manifest.json") | {"status": "running"}
-        _write_json(out / "manifest.json", manifest)
+        manifest = (_read_json(out / "manifest.json") if resume
+                    else _manifest(experiment, backend, workers, scheduler))
+        manifest["status"] = "running"
+        write_json(out / "manifest.json", manifest)
         ran, failed = _stream(experiment, runs, executor, out, workers, progress,
                               total=len(experiment.runs), initial=len(done))
     wall = time.perf_counter() - started
-    failed_all = consolidate(out)
-    manifest = _read_json(out / "manifest.json")
+    failed_all, timings = consolidate(out)
     manifest["status"] = "complete"
     manifest["failed_runs"] = failed_all
     manifest.setdefault("sessions", []).append({
         "finished": datetime.now(UTC).isoformat(timespec="seconds"), "backend": backend,
         "workers": workers, "scheduler": scheduler, "runs": ran, "failed": failed,
         "wall_time_s": round(wall, 3), "runs_per_s": round(ran / wall, 2) if wall else None})
-    manifest["timings"] = _timings(out)
-    _write_json(out / "manifest.json", manifest)
+    manifest["timings"] = timings
+    write_json(out / "manifest.json", manifest)
     return SweepSummary(out=out, runs=len(experiment.runs), ran=ran, failed=len(failed_all),
                         wall_time=wall)
 
@@ -252,7 +261,10 @@ def _stream(experiment: Experiment, runs: list[Run], executor: Executor, out: Pa
     """Submit chunks with a bounded window, write parts as results arrive."""
     spec = experiment.spec.experiment
     points = {p.index: p for p in experiment.points}
+    digests = {name: hashlib.sha256(json.dumps(base, sort_keys=True).encode()).hexdigest()
+               for name, base in experiment.bases.items()}
     tasks = [Task(run=r, base=experiment.bases[points[r.point].scenario],
+                  base_digest=digests[points[r.point].scenario],
                   overrides=points[r.point].overrides, metrics=tuple(spec.metrics),
                   curves=spec.curves) for r in runs]
     size = max(1, min(16, len(tasks) // (workers * 8) or 1))
@@ -305,6 +317,7 @@ class _PartWriter:
         self.folder = folder
         self.experiment = experiment
         self.points = {p.index: p for p in experiment.points}
+        self.runs = {r.run_id: r for r in experiment.runs}
         self.buffer: list[dict[str, Any]] = []
         self.last = time.monotonic()
         numbers = [int(p.stem.split("-")[1]) for p in folder.glob("metrics-*.parquet")]
@@ -326,11 +339,10 @@ class _PartWriter:
         self.buffer, self.next, self.last = [], self.next + 1, time.monotonic()
 
     def _metric_table(self) -> pa.Table:
-        runs = {r.run_id: r for r in self.experiment.runs}
         params = self.experiment.parameter_names
         rows = []
         for record in self.buffer:
-            run = runs[record["run_id"]]
+            run = self.runs[record["run_id"]]
             point = self.points[run.point]
             values = dict(point.overrides)
             row = {"run_id": run.run_id, "point": run.point, "point_name": point.name,
@@ -364,8 +376,10 @@ def _write_parquet(table: pa.Table, path: Path) -> None:
     os.replace(tmp, path)
 
 
-def consolidate(out: str | Path) -> list[int]:
-    """Merge the parts into sorted ``metrics.parquet`` and ``curves.parquet``; failed run ids.
+def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
+    """Merge the parts into sorted ``metrics.parquet`` and ``curves.parquet``.
+
+    Returns the failed run ids and the run-time statistics (mean, median, max seconds).
 
     Rows are sorted by run id and the wall-time column (the only thing that differs between
     machines) stays in the parts, so the merged files depend on the experiment alone.
@@ -373,8 +387,12 @@ def consolidate(out: str | Path) -> list[int]:
     out = Path(out)
     parts = sorted((out / "parts").glob("metrics-*.parquet"))
     if not parts:
-        return []
+        return [], {}
     metrics = pd.concat([pd.read_parquet(p) for p in parts], ignore_index=True)
+    walls = metrics["wall_time"].to_numpy()
+    timings = {"run_seconds_mean": round(float(walls.mean()), 4),
+               "run_seconds_median": round(float(np.median(walls)), 4),
+               "run_seconds_max": round(float(walls.max()), 4)}
     metrics = metrics.sort_values("run_id", kind="stable").drop(columns="wall_time")
     metrics = metrics.reset_index(drop=True)
     _write_parquet(pa.Table.from_pandas(metrics, preserve_index=False), out / "metrics.parquet")
@@ -385,19 +403,11 @@ def consolidate(out: str | Path) -> list[int]:
                                                            ("approach", "ascending"),
                                                            ("measure", "ascending")])
         _write_parquet(curves.take(order), out / "curves.parquet")
-    return [int(i) for i in metrics.loc[metrics["status"] != "ok", "run_id"]]
+    return [int(i) for i in metrics.loc[metrics["status"] != "ok", "run_id"]], timings
 
 
-def _timings(out: Path) -> dict[str, float]:
-    walls = np.concatenate([pq.read_table(p, columns=["wall_time"]).column(0).to_numpy()
-                            for p in sorted((out / "parts").glob("metrics-*.parquet"))])
-    return {"run_seconds_mean": round(float(walls.mean()), 4),
-            "run_seconds_median": round(float(np.median(walls)), 4),
-            "run_seconds_max": round(float(walls.max()), 4)}
-
-
-def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler: str | None,
-              status: str) -> dict[str, Any]:
+def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler: str | None
+              ) -> dict[str, Any]:
     from importlib.metadata import PackageNotFoundError, version
 
     def ver(name: str) -> str | None:
@@ -407,7 +417,7 @@ def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler:
 
     return {
         "experiment": experiment.name, "file": str(experiment.path),
-        "experiment_toml": experiment.text, "digest": experiment.digest, "status": status,
+        "experiment_toml": experiment.text, "digest": experiment.digest,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "runs": len(experiment.runs), "points": len(experiment.points),
         "replicates": experiment.spec.experiment.replicates,
@@ -420,12 +430,6 @@ def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler:
         "backend": backend, "workers": workers, "scheduler": scheduler,
         "rerun": "innovate run <base> --seed <seed> --set <each param.* value of the row>",
     }
-
-
-def _write_json(path: Path, data: dict) -> None:
-    from sim.results import write_json
-
-    write_json(path, data)
 
 
 def _read_json(path: Path) -> dict:
