@@ -323,10 +323,16 @@ def censored(sweep: Sweep, outcome: str) -> np.ndarray:
     """An outcome per run with never-reached time-to-threshold values set to the run's end."""
     values = sweep.ok[outcome].to_numpy(float)
     if is_time_to_threshold(outcome):
-        end = sweep.manifest["base_configurations"]
-        end = max(b.get("time", {}).get("end", math.nan) for b in end.values())
-        values = np.where(np.isfinite(values), values, end)
+        ends = np.array(run_ends(sweep.manifest))[sweep.ok["point"].to_numpy()]
+        values = np.where(np.isfinite(values), values, ends)
     return values
+
+
+def run_ends(manifest: dict) -> list[float]:
+    """The end year of the runs at every design point (its overrides, else its base's)."""
+    bases = manifest["base_configurations"]
+    return [float(p["overrides"].get("time.end", bases[p["scenario"]]["time"]["end"]))
+            for p in manifest["point_definitions"]]
 
 
 def point_means(sweep: Sweep, outcome: str) -> np.ndarray:

@@ -424,6 +424,8 @@ def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler:
         "master_seed": experiment.spec.experiment.seed, "replicate_seeds": list(experiment.seeds),
         "design": experiment.spec.design.model_dump(), "parameters": experiment.parameter_names,
         "point_table": experiment.point_table(),
+        "point_definitions": [{"name": p.name, "scenario": p.scenario,
+                               "overrides": dict(p.overrides)} for p in experiment.points],
         "base_configurations": experiment.bases,
         "versions": {"innovate-sim": ver("innovate-sim"), "mesa": ver("mesa"),
                      "numpy": ver("numpy"), "python": platform.python_version()},

@@ -423,3 +423,15 @@ def test_analyze_prints_the_answer_in_plain_words(grid_sweep):
     assert "Against the baseline (paired by replicate):" in result.stdout
     assert "Under 'TS.q=0.8, austerity_cut=0.0', TS.engaged_end is" in result.stdout
     assert "summary.csv" in result.stdout
+
+
+def test_never_reached_times_are_censored_at_each_run_s_own_end(grid_sweep):
+    """The grid sets time.end = 2025 on a base that ends in 2035: censoring uses 2025."""
+    from sim.analysis import censored, run_ends
+
+    _, out, _ = grid_sweep
+    sweep_ = load_sweep(out)
+    assert run_ends(sweep_.manifest) == [2025.0] * 4
+    raw = sweep_.ok["TS.year_integrated_50pct"].to_numpy(float)
+    assert np.isnan(raw).all()
+    assert (censored(sweep_, "TS.year_integrated_50pct") == 2025.0).all()
