@@ -258,6 +258,10 @@ class ConditionsConfig(Section):
     culture_ungraded: dict[Nation, float] = param(
         "0-1", "prior (Scotland: sympathetic context, Innovate finding 3)",
         "Initial culture where there is no Ofsted grade, by nation.")
+    culture_shift: float = param("-1 to 1", "scenario lever (teaching)", "Added to every "
+                                 "authority's initial culture (then clipped to 0-1): a more "
+                                 "open (positive) or more closed (negative) culture everywhere.",
+                                 ge=-1, le=1)
     culture_tip_gain: float = param("1/year", "MODEL.md 4.3d prior", "Culture growth while TIP "
                                     "is integrated.", ge=0)
     culture_churn_loss: float = param("1/year per 10 points", "MODEL.md 4.3d prior",

@@ -458,6 +458,8 @@ class Mechanics:
         ungraded = np.array([c.culture_ungraded[name] for name in NATIONS])[self.nation]
         culture = np.where(np.isnan(grade), ungraded,
                            by_grade[np.nan_to_num(grade, nan=0).astype(int)])
+        if c.culture_shift:
+            culture = np.clip(culture + c.culture_shift, 0.0, 1.0)
         integrated = stage >= INTEGRATING
         fields = np.ones((len(FIELDS), n, w))
         fields[FIELDS.index("spend")] = 0.0

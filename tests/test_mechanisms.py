@@ -156,3 +156,20 @@ def test_outcome_lag_restarts_when_a_journey_returns_to_integrating():
     m.state.stage[0, 0] = 4
     m.step()
     assert m.state.integrated_since[0, 0] == m.timeline.end[3]
+
+
+def test_culture_shift_moves_every_initial_culture_within_zero_and_one():
+    base = sim.InnovationModel("historical", seed=0).state.culture
+    up = sim.InnovationModel("historical", seed=0,
+                             overrides={"conditions.culture_shift": 0.2}).state.culture
+    down = sim.InnovationModel("historical", seed=0,
+                               overrides={"conditions.culture_shift": -0.5}).state.culture
+    np.testing.assert_allclose(up, np.minimum(base + 0.2, 1.0))
+    np.testing.assert_allclose(down, np.maximum(base - 0.5, 0.0))
+    assert (down == 0.0).any() and (up > base).all()
+
+
+def test_a_more_open_culture_speeds_integration():
+    assert _mean("historical", "integrating", "UK", "CS", 2030.0,
+                 **{"conditions.culture_shift": 0.2}) > \
+        _mean("historical", "integrating", "UK", "CS", 2030.0)
