@@ -21,10 +21,12 @@ from dashboards.compare import CompareTab
 from dashboards.controls import ScenarioPanel
 from dashboards.export import ExportTab
 from dashboards.journeys import JourneysTab
+from dashboards.lessons import check_authority, curriculum, lesson_from_query
 from dashboards.map_view import MapTab
 from dashboards.session import Session
 from dashboards.settings import Settings, parse_seed
 from dashboards.style import date_label
+from dashboards.teach import TeachMode
 from dashboards.uptake import UptakeTab
 from sim.boundaries import ATTRIBUTION
 from sim.config import APPROACHES
@@ -58,8 +60,8 @@ def guarded(action: Callable[[], None], report: Callable[[tuple[str, str] | None
 @solara.component
 def RunBar(session: Session, version: solara.Reactive[int], playing: solara.Reactive[bool],
            on_step: Callable[[], None], on_run: Callable[[], None],
-           on_reset: Callable[[], None]):
-    """Run to the end, step a quarter, play or pause, reset; and where the run is now."""
+           on_reset: Callable[[], None], on_teach: Callable[[], None]):
+    """Run, step, play or pause, reset; where the run is now; the way into Teach mode."""
     _ = version.value          # re-render after every change of the model
     end = date_label(float(session.times[-1]))
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "8px"}):
@@ -78,6 +80,8 @@ def RunBar(session: Session, version: solara.Reactive[int], playing: solara.Reac
         solara.Text(f"Now: {date_label(session.year)} (step {session.steps} of "
                     f"{session.total_steps})", classes=["innovate-now"],
                     style={"font-weight": "600", "margin-left": "12px"})
+        solara.Button("Teach mode", on_click=on_teach, outlined=True, icon_name="mdi-school",
+                      classes=["innovate-teach-open"], style={"margin-left": "auto"})
     counts = {measure: " · ".join(f"{a} {session.model.count(a, measure)}" for a in APPROACHES)
               for measure in ("engaged", "integrating")}
     solara.Text(f"Authorities engaged: {counts['engaged']}. Integrating: "
@@ -114,15 +118,48 @@ output of that project.
 """)
 
 
+def requested_lesson(search: str | None) -> tuple[str | None, str | None, str | None]:
+    """The lesson and authority a page address asks for, and an error message if wrong.
+
+    ``?lesson=<id>`` opens Teach mode on that lesson; ``&authority=<code>`` follows another
+    authority than the lesson's.
+    """
+    wanted, authority = lesson_from_query(search or "")
+    if wanted is None:
+        return None, None, None
+    try:
+        lesson = curriculum().lesson_by_id(wanted).id
+        if authority is not None:
+            check_authority(authority)
+    except InputError as error:
+        return None, None, str(error)
+    return lesson, authority, None
+
+
 @solara.component
 def Page():
-    """The dashboard: one model per browser session."""
+    """The dashboard: one model per browser session; ``?lesson=<id>`` opens Teach mode."""
+    router = solara.use_router()
+    wanted, authority, wrong = solara.use_memo(lambda: requested_lesson(router.search), [])
+    lesson = solara.use_reactive(wanted or curriculum().lessons[0].id)
+    teaching = solara.use_reactive(wanted is not None)
+    if teaching.value:
+        solara.Title("innovate-sim: Teach mode")
+        TeachMode(lesson_id=lesson, on_leave=lambda: teaching.set(False),
+                  start_authority=authority)
+        return
+    Explore(on_teach=lambda: teaching.set(True), notice=wrong)
+
+
+@solara.component
+def Explore(on_teach: Callable[[], None], notice: str | None = None):
+    """The explorer: scenario panel, run controls and the six tabs."""
     session = solara.use_memo(Session, [])
     batch = reacton.core.get_render_context(required=False)
     version = solara.use_reactive(0)
     settings = solara.use_reactive(session.settings)
     seed_text = solara.use_reactive(str(session.settings.seed))
-    message = solara.use_reactive(None)
+    message = solara.use_reactive(("error", notice) if notice else None)
     playing = solara.use_reactive(False)
     view_k = solara.use_reactive(None)
     approach = solara.use_reactive("CS")
@@ -204,7 +241,7 @@ def Page():
                             "Transitional Safeguarding spread across the UK")
             RunBar(session=session, version=version, playing=playing,
                    on_step=guarded(step, report, batch), on_run=guarded(run, report, batch),
-                   on_reset=guarded(reset, report, batch))
+                   on_reset=guarded(reset, report, batch), on_teach=on_teach)
             if message.value is not None:
                 kind, text = message.value
                 if kind == "error":

@@ -263,14 +263,27 @@ def CompareTab(settings: Settings):
                          on_value=seeds.set)
         solara.Button("Run comparison", on_click=task, disabled=task.pending, color="primary",
                       classes=["innovate-compare-run"])
-    if task.pending:
-        solara.ProgressLinear(progress.value or True)
-        solara.Text(f"Running {2 * seeds.value} runs...")
-    if error.value:
-        solara.Error(f"Comparison not run: {error.value}")
+    RunStatus(pending=task.pending, progress=progress.value,
+              text=f"Running {2 * seeds.value} runs...",
+              error=f"Comparison not run: {error.value}" if error.value else None)
     if ensembles.value is not None:
         a, b = ensembles.value
         ComparisonView(a=a, b=b)
+
+
+@solara.component
+def RunStatus(pending: bool, text: str, error: str | None = None, progress: float = 0.0):
+    """Progress while runs are under way, and the error if they failed.
+
+    Always one element (a column), so the results drawn after it keep their widgets while a
+    new run is under way: a chart destroyed mid-draw makes vega-embed throw in the browser.
+    """
+    with solara.Column(gap="4px"):
+        if pending:
+            solara.ProgressLinear(progress or True)
+            solara.Text(text)
+        if error:
+            solara.Error(error)
 
 
 @solara.component

@@ -55,11 +55,10 @@ class Spec:
 
 @solara.component
 def VegaChart(spec: Spec):
-    """Show a Vega-Lite spec (Solara's VegaLite widget: Vega loads from the local asset cache)."""
-    chart = solara.widgets.VegaLite.element(listen_to_click=False, listen_to_hover=False)
+    """Show a Vega-Lite spec (Solara's VegaLite widget: Vega loads from the local asset cache).
 
-    def push() -> None:
-        solara.get_widget(chart).spec = spec.value
-
-    solara.use_effect(push, [spec])
-    return chart
+    The widget is created with its spec: a widget that first appears empty and receives its
+    spec later can be drawn empty in between, which vega-embed rejects.
+    """
+    return solara.widgets.VegaLite.element(spec=spec.value, listen_to_click=False,
+                                           listen_to_hover=False)

@@ -102,7 +102,8 @@ def browser():
 class Tab:
     """One browser context (one user) on the dashboard, recording what it loads."""
 
-    def __init__(self, browser, url: str):
+    def __init__(self, browser, url: str, ready: tuple[str, ...] = (".innovate-step",
+                                                                    ".innovate-map-area")):
         self.context = browser.new_context(viewport={"width": 1500, "height": 1000},
                                            accept_downloads=True)
         self.page = self.context.new_page()
@@ -110,11 +111,13 @@ class Tab:
         self.blocked: list[str] = []
         self.failed: list[tuple[int, str]] = []
         self.cdn: list[tuple[int, str]] = []
+        self.errors: list[str] = []
         self.page.route("**/*", self._route)
         self.page.on("response", self._response)
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.goto(url)
-        self.page.locator(".innovate-step").wait_for()
-        self.page.locator(".innovate-map-area").first.wait_for()
+        for selector in ready:
+            self.page.locator(selector).first.wait_for()
 
     def _route(self, route) -> None:
         host = route.request.url.split("/")[2].rsplit(":", 1)[0]
@@ -156,7 +159,7 @@ class Tab:
             Path(SHOTS).mkdir(parents=True, exist_ok=True)
             self.page.set_viewport_size({"width": 1500, "height": height})
             self.page.wait_for_timeout(900)
-            self.page.screenshot(path=str(Path(SHOTS) / f"dashboard-{name}.png"))
+            self.page.screenshot(path=str(Path(SHOTS) / f"{name}.png"))
             self.page.set_viewport_size({"width": 1500, "height": 1000})
 
     def close(self) -> None:
@@ -184,7 +187,7 @@ def test_page_loads_offline_steps_and_explains_an_authority(tab):
     text = tip.inner_text()
     assert "Hackney (London)" in text and "CS: " in text
     assert "workforce capacity:" in text and "readiness:" in text
-    tab.shot("map")
+    tab.shot("dashboard-map")
     page.locator('path.innovate-map-area[data-id="E09000012"]').click()
     page.locator(".innovate-authority-card", has_text="Hackney").wait_for()
     page.get_by_role("button", name="Read its journey").click()
@@ -192,7 +195,7 @@ def test_page_loads_offline_steps_and_explains_an_authority(tab):
     assert page.locator(".innovate-story").count() == 3
     page.locator(".innovate-story", has_text="Why:").first.wait_for()
     page.locator(".vega-embed svg").first.wait_for()
-    tab.shot("journeys", height=1350)
+    tab.shot("dashboard-journeys", height=1350)
     # Solara's JavaScript came from the local cache: nothing left the machine, nothing failed
     assert tab.blocked == [], tab.blocked
     assert tab.failed == [], tab.failed
@@ -256,7 +259,7 @@ def test_a_lever_then_uptake_compare_and_export(tab):
     page.get_by_text("Against the record").wait_for()
     page.locator(".vega-embed svg").nth(1).wait_for()
     assert page.locator(".vega-embed").count() == 2
-    tab.shot("uptake", height=1250)
+    tab.shot("dashboard-uptake", height=1250)
     tab.tab("Compare")
     if not SHOTS:                     # the docs' screenshot shows the default 20 seeds
         page.locator(".v-input", has_text="Seeds: 20").locator(".v-slider__thumb").click()
@@ -269,7 +272,7 @@ def test_a_lever_then_uptake_compare_and_export(tab):
     assert "workforce_pressure=1.5" in page.locator(".solara-markdown",
                                                     has_text="Your scenario:").inner_text()
     page.locator(".vega-embed svg").first.wait_for()
-    tab.shot("compare", height=1150)
+    tab.shot("dashboard-compare", height=1150)
     tab.tab("Export")
     with page.expect_download() as download:
         page.get_by_role("button", name="events.csv").click()
@@ -280,3 +283,67 @@ def test_a_lever_then_uptake_compare_and_export(tab):
         page.get_by_role("button", name="Map of CS").click()
     assert Path(download.value.path()).read_bytes().startswith(b"\x89PNG")
     assert tab.failed == [] and tab.blocked == []
+
+
+def test_a_lesson_link_opens_teach_mode_and_every_step_clicks_through(browser, server):
+    from dashboards.lessons import curriculum
+
+    tab = Tab(browser, f"{server}?lesson=stages", ready=(".innovate-teach-next",))
+    page = tab.page
+    try:
+        titles = [step.title for lesson in curriculum().lessons for step in lesson.steps]
+        title = page.locator(".innovate-teach-title")
+        assert title.inner_text() == titles[0]
+        page.get_by_text("Jul-Sep 2018: started as a named site").wait_for()
+        for k, expected in enumerate(titles[1:], start=1):
+            page.locator(".innovate-teach-next").click()
+            page.locator(".innovate-teach-title", has_text=expected).wait_for()
+            assert title.inner_text() == expected
+            if expected == "Stage 3: Developing":
+                page.get_by_text("Bristol at Developing").wait_for()
+                page.get_by_text("What exactly are we testing").wait_for()
+                page.locator(".vega-embed svg").first.wait_for()
+                tab.shot("teach-stage", height=1050)
+            elif expected == "A pause":
+                page.locator(".innovate-teach-episode", has_text="paused at").wait_for()
+            elif expected == "An ending, and a renewal":
+                page.locator(".innovate-teach-episode",
+                             has_text="renewal: picked up again after ending").wait_for()
+            elif expected == "Change one condition":
+                page.get_by_role("button", name="culture").click()
+                page.locator(".innovate-teach-try").click()
+                effect = page.locator(".innovate-teach-effect")
+                effect.wait_for(timeout=120_000)
+                assert effect.inner_text().startswith("With a more open culture everywhere")
+                page.get_by_text("Bristol: As it was").wait_for()
+                tab.shot("teach-try", height=1300)
+            elif expected == "Diamond 9: your own service":
+                page.locator(".innovate-diamond-example").click()
+                page.locator(".innovate-diamond", has_text="4. Our social workers").wait_for()
+                page.locator(".innovate-diamond-test").click()
+                page.locator(".innovate-diamond-effect").nth(2).wait_for(timeout=120_000)
+                assert page.locator(".innovate-diamond-effect").count() == 3
+                tab.shot("teach-diamond", height=1150)
+            elif expected == "What if authorities did not learn from each other?":
+                page.locator(".innovate-teach-compare").click()
+                page.get_by_text("Under no ties between authorities").first.wait_for(
+                    timeout=120_000)
+        assert page.locator(".innovate-teach-next").is_disabled()
+        page.locator(".innovate-teach-leave").click()
+        page.locator(".innovate-step").wait_for()
+        assert tab.failed == [] and tab.blocked == []
+        assert tab.errors == [], tab.errors
+    finally:
+        tab.close()
+
+
+def test_an_unknown_lesson_link_says_so_in_the_explorer(browser, server):
+    tab = Tab(browser, f"{server}?lesson=nosuch")
+    try:
+        message = tab.page.locator(".innovate-message", has_text="unknown lesson 'nosuch'")
+        message.wait_for()
+        assert "choose one of: stages, conditions, spreading, policy" in message.inner_text()
+        tab.page.locator(".innovate-teach-open").click()
+        tab.page.locator(".innovate-teach-title", has_text="One authority's journey").wait_for()
+    finally:
+        tab.close()
