@@ -782,13 +782,30 @@ def _apply_override(raw: dict, key: str, value: Any) -> None:
     else:
         target = raw
     for part in parts[:-1]:
-        nxt = target.get(part)
-        if nxt is None:
-            nxt = target[part] = {}
-        if not isinstance(nxt, dict):
+        if isinstance(target, list):
+            nxt = target[_list_index(target, part, key)]
+        else:
+            nxt = target.get(part)
+            if nxt is None:
+                nxt = target[part] = {}
+        if not isinstance(nxt, dict | list):
             raise InputError(f"{key}: {part!r} is a value, not a table")
         target = nxt
-    target[parts[-1]] = value
+    if isinstance(target, list):
+        target[_list_index(target, parts[-1], key)] = value
+    else:
+        target[parts[-1]] = value
+
+
+def _list_index(items: list, part: str, key: str) -> int:
+    """The position ``part`` names in a list: one element can be set on its own.
+
+    For example ``progression.years_per_stage.2=1.5``.
+    """
+    if not part.isdigit() or int(part) >= len(items):
+        raise InputError(f"--set: {key}: {part!r} is not a position in this list of {len(items)}; "
+                         f"use 0 to {len(items) - 1}")
+    return int(part)
 
 
 def raw_scenario(scenario: str | Path) -> dict:

@@ -63,6 +63,15 @@ def test_overrides_parse_toml_values_and_dotted_keys():
     assert "covid" not in {e.id for e in config.active_events}
 
 
+def test_one_element_of_a_list_can_be_set_on_its_own():
+    config = load_config("historical", {"progression.years_per_stage.2": 1.75,
+                                        "conditions.culture_by_grade.3": 0.2})
+    assert config.progression.years_per_stage == [1.0, 1.0, 1.75, 2.0, 4.0]
+    assert config.conditions.culture_by_grade == [0.75, 0.6, 0.45, 0.2]
+    again = load_config("historical")               # the preset itself is unchanged
+    assert again.progression.years_per_stage == [1.0, 1.0, 1.5, 2.0, 4.0]
+
+
 def test_user_file_extends_defaults(tmp_path):
     path = tmp_path / "mine.toml"
     path.write_text('name = "mine"\n[approaches.CS]\nq = 0.9\n')
@@ -88,6 +97,9 @@ def test_user_file_extends_a_preset_by_name(tmp_path):
     ({"population.size": 500}, "population.size must be 212 with network.kind = 'uk'"),
     ({"stages.visibility": [0, 1]}, "stages.visibility needs exactly 7 values"),
     ({"events.nope.enabled": False}, "no event with id 'nope'"),
+    ({"progression.years_per_stage.5": 1.0},
+     "progression.years_per_stage.5: '5' is not a position in this list of 5; use 0 to 4"),
+    ({"progression.end_rate.1": -0.1}, "progression rates must be >= 0"),
 ])
 def test_bad_values_give_one_line_naming_the_key(overrides, fragment):
     with pytest.raises(InputError) as error:
