@@ -442,9 +442,10 @@ class Effect:
 
         mean_r, low_r, high_r = self.difference(0)
         mean_uk, low_uk, high_uk = self.difference(1)
+        doing = {"engaged": "engaged with", "implementing": "implementing",
+                 "integrating": "integrating"}[self.measure]
         return (f"With {self.label}: in {self.year:.0f}, on average {_signed(mean_r)} of the "
-                f"{self.region_size} authorities in {region_words(self.region)} are "
-                f"{self.measure} "
+                f"{self.region_size} authorities in {region_words(self.region)} are {doing} "
                 f"{APPROACH_NAMES[self.approach]} ({self.base[:, 0].mean():.1f} without the "
                 f"change; in 90% of the paired runs {_between(low_r, high_r)}), and "
                 f"{_signed(mean_uk)} across the UK (90%: {_between(low_uk, high_uk)}).")

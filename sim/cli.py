@@ -86,6 +86,15 @@ def build_parser() -> argparse.ArgumentParser:
                            help="write the preset only into --out, not into configs/")
     calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
 
+    handout = commands.add_parser("handout", help="write a one-page printable handout per "
+                                  "lesson of the dashboard's Teach mode (HTML; PDF with --pdf)")
+    handout.add_argument("lessons", nargs="*", metavar="LESSON",
+                         help="lesson ids, e.g. stages conditions (default: every lesson)")
+    handout.add_argument("--out", type=Path, default=Path("handouts"),
+                         help="output folder (default handouts/)")
+    handout.add_argument("--pdf", action="store_true",
+                         help="also print each handout to an A4 PDF with chromium")
+
     from sim.dashboard import add_arguments as dashboard_arguments
     dashboard_arguments(commands.add_parser(
         "dashboard", help="open the dashboard in a web browser (http://127.0.0.1:8765)"))
@@ -115,7 +124,8 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``innovate``; returns the exit code."""
     args = build_parser().parse_args(argv)
     commands = {"run": _run, "scenarios": _scenarios, "params": _params, "sweep": _sweep,
-                "analyze": _analyze, "dashboard": _dashboard, "calibrate": _calibrate}
+                "analyze": _analyze, "dashboard": _dashboard, "calibrate": _calibrate,
+                "handout": _handout}
     try:
         return commands[args.command](args)
     except InputError as error:
@@ -215,6 +225,19 @@ def _dashboard(args: argparse.Namespace) -> int:
     from sim.dashboard import main as dashboard
 
     return dashboard(args)
+
+
+def _handout(args: argparse.Namespace) -> int:
+    import time
+
+    from dashboards.handout import write_handouts
+
+    started = time.perf_counter()
+    written = write_handouts(args.out, args.lessons, pdf=args.pdf)
+    for path in written:
+        print(path)
+    print(f"{len(written)} file(s) written in {time.perf_counter() - started:.1f} s")
+    return 0
 
 
 def _params(args: argparse.Namespace) -> int:
