@@ -141,7 +141,7 @@ def difference_sentence(a: Ensemble, b: Ensemble, approach: str, measure: str,
                 f"({date_label(ta)})." + runs)
     direction = "later" if delta > 0 else "earlier"
     return (f"Under {a.label}, {what} {years_words(delta)} {direction} than under {b.label} "
-            f"({date_label(ta)} against {date_label(tb)}, on average over the seeds)." + runs)
+            f"({date_label(ta)} against {date_label(tb)}, on average over the runs)." + runs)
 
 
 def share_sentence(a: Ensemble, b: Ensemble, approach: str, measure: str,
@@ -191,7 +191,7 @@ def compare_template(labels: tuple[str, str], measure: str, window: tuple[float,
             y2="p95:Q", color=alt.Color("scenario:N", scale=colors))
         line = base.mark_line(strokeWidth=2.2).encode(
             x=x, y="mean:Q", color=alt.Color("scenario:N", scale=colors, legend=alt.Legend(
-                title="mean and 90% band of the seeds", orient="bottom")),
+                title="average and 90% band of the runs", orient="bottom")),
             tooltip=["scenario:N", alt.Tooltip("time:Q", format=".2f"),
                      alt.Tooltip("mean:Q", format=".1%"), alt.Tooltip("p05:Q", format=".1%"),
                      alt.Tooltip("p95:Q", format=".1%")])
@@ -287,11 +287,11 @@ def RunStatus(pending: bool, text: str, error: str | None = None, progress: floa
 
 
 @solara.component
-def ComparisonView(a: Ensemble, b: Ensemble):
+def ComparisonView(a: Ensemble, b: Ensemble, first_measure: str = "integrating"):
     """Sentences, chart and downloads of a finished comparison."""
     from dashboards.export import compare_png, csv_bytes
 
-    measure = solara.use_reactive("integrating")
+    measure = solara.use_reactive(first_measure)
     threshold = solara.use_reactive(25)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
         solara.ToggleButtonsSingle(value=measure.value, values=list(MEASURES),

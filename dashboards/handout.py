@@ -99,8 +99,8 @@ GLOSSARY: tuple[tuple[str, str, frozenset[str]], ...] = (
      "violence and abuse by peers or adults, in neighbourhoods, schools and online.",
      frozenset()),
     ("A run and its seed", "the model plays out every authority from 2010 to 2036, a quarter "
-     "at a time. Chance events (a new director, an inspection) are drawn at random; the seed "
-     "is the number that fixes those draws, so the same seed always gives the same run.",
+     "at a time. Chance events (a new director, an inspection) are drawn at random; the run's "
+     "number (its seed) fixes them, so the same number gives the same story.",
      frozenset()),
     ("Readiness", "the five conditions combined into one score from 0 (poor) to 1 (good). "
      "The higher it is, the faster a journey moves on and the less often it stalls.",
@@ -444,7 +444,7 @@ def _start_note(steps: list[Step]) -> str:
 
 
 def compare_chart(run: HandoutRun, steps: list[Step], width_mm: float = 96,
-                  height_mm: float = 34) -> str:
+                  height_mm: float = 30) -> str:
     """The UK's share at :data:`MEASURE` over time: as it is and with each step's change."""
     from dashboards.compare import run_ensemble
 
@@ -489,7 +489,7 @@ def compare_effects(run: HandoutRun) -> dict[str, list[Effect]]:
 def effect_table(effects: list[Effect]) -> str:
     """Region and UK rows; per year: without, with, and the difference with its 90% range."""
     first = effects[0]
-    header = ["", *(f"{e.year:.0f}: without / with" for e in effects),
+    header = ["", *(f"{e.year:.0f}: as it is / changed" for e in effects),
               *(f"{e.year:.0f}: change (90% range)" for e in effects)]
     rows = []
     for scope, name in enumerate((f"{region_words(first.region)} ({first.region_size} "
@@ -615,7 +615,7 @@ img.chart { display: block; }
 .card b { color: #2a788e; margin-right: 1mm; }
 .cutnote { margin-top: 1.6mm; }
 .cannot p { margin-bottom: 1.2mm; }
-.notes { flex: 1 0 9mm; margin: 1.2mm 0 2mm; padding: 1.2mm 2.4mm; font-size: 7.6pt;
+.notes { flex: 1 0 6mm; margin: 1.2mm 0 2mm; padding: 1.2mm 2.4mm; font-size: 7.6pt;
          font-weight: bold; color: #555; border: 0.6px solid #c8ced4; border-radius: 1.5mm;
          background: repeating-linear-gradient(to bottom, transparent 0 6.6mm, #b8c1c9 6.6mm 7mm);
          background-position: 0 2mm; }
@@ -672,9 +672,10 @@ def footer_html(run: HandoutRun) -> str:
     return ("<footer><div class=warn>This is a simulation, not evidence about any real "
             "authority.</div>"
             f"<div>One run of the '{html.escape(lesson.preset)}' scenario with seed "
-            f"{lesson.seed}{whatifs}. The dates of named pilot programmes are real; other events "
-            "are drawn by chance and the model's rates are informed guesses. Reproduce these "
-            f"numbers: <code>{html.escape(reproduce_command(lesson))}</code></div>"
+            f"{lesson.seed}{whatifs}. Named pilot sites are real (a few undated ones are placed "
+            "by the model); other events are drawn by chance and the model's rates are informed "
+            f"guesses. Reproduce these numbers: "
+            f"<code>{html.escape(reproduce_command(lesson))}</code></div>"
             f"<div>{html.escape(ATTRIBUTION)}</div></footer>")
 
 

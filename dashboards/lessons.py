@@ -442,19 +442,24 @@ class Effect:
 
         mean_r, low_r, high_r = self.difference(0)
         mean_uk, low_uk, high_uk = self.difference(1)
-        doing = {"engaged": "engaged with", "implementing": "implementing",
-                 "integrating": "integrating"}[self.measure]
+        doing = {"engaged": "engaged with", "implementing": "at Developing or beyond with",
+                 "integrating": "at Integrating or beyond with"}[self.measure]
         return (f"With {self.label}: in {self.year:.0f}, on average {_signed(mean_r)} of the "
                 f"{self.region_size} authorities in {region_words(self.region)} are {doing} "
                 f"{APPROACH_NAMES[self.approach]} ({self.base[:, 0].mean():.1f} without the "
-                f"change; in 90% of the paired runs {_between(low_r, high_r)}), and "
-                f"{_signed(mean_uk)} across the UK (90%: {_between(low_uk, high_uk)}).")
+                f"change; in 18 of 20 runs the difference was {_between(low_r, high_r)}"
+                f"{_unclear(low_r, high_r)}), and {_signed(mean_uk)} across the UK "
+                f"({_between(low_uk, high_uk)}{_unclear(low_uk, high_uk)}).")
 
 
 def _signed(value: float) -> str:
     if abs(value) < 0.05:
         return "no more and no fewer"
     return f"{abs(value):.1f} {'more' if value > 0 else 'fewer'}"
+
+
+def _unclear(low: float, high: float) -> str:
+    return "; too small to tell apart from chance" if low < 0 < high else ""
 
 
 def _between(low: float, high: float) -> str:

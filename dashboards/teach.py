@@ -253,7 +253,7 @@ def StageView(run: LessonRun, stage: int):
                 solara.Markdown(f"In this run {where.name} never reached **{content.name}** "
                                 f"with {lesson.approach}. Ask: what would it have needed?")
             else:
-                spans = "; ".join(f"{date_label(p[0])} to {date_label(p[1])}"
+                spans = "; ".join(f"{quarter_label(p[0])} to {quarter_label(p[1])}"
                                   + (" (paused)" if p[2] == "paused" else "") for p in periods)
                 solara.Markdown(f"**When:** {spans} (shaded on the chart).\n\n" +
                                 _story_markdown(story_lines(here)))
@@ -299,9 +299,10 @@ def ConditionsView(run: LessonRun):
         for c in curriculum().condition:
             with solara.Card(title=c.name, margin=0, style={"flex": "1 1 200px"}):
                 solara.Markdown(f"{c.plain}\n\n*In the model:* {c.model}\n\n"
-                                f"In {where.name}'s journey it carried the journey "
-                                f"forward {_times(tally['forward'][c.key])} and held it back "
-                                f"{_times(tally['back'][c.key])}.")
+                                f"In this run it was the strongest condition when "
+                                f"{where.name}'s journey moved on: "
+                                f"{_times(tally['forward'][c.key])}; the weakest when it "
+                                f"paused, went back or ended: {_times(tally['back'][c.key])}.")
     solara.Markdown(f"**{where.name}'s five conditions for {lesson.approach} over time** "
                     "(0 = poor, 1 = good; the dashed line is readiness, all five combined).")
     Journey(run=run, index=where.index)
@@ -379,9 +380,10 @@ def TryOutcome(run: LessonRun, name: str, words: str, changed: RunResult, result
         return Spec(with_data(two_runs_template(labels, (start, end)), runs=runs))
 
     VegaChart(spec=solara.use_memo(spec, [id(changed)]))
-    solara.Markdown("Same chance events in both runs (the same seed): where the stories differ, "
-                    "the change made the difference. The sentence above counts twenty pairs "
-                    "of runs, because one run can be lucky or unlucky.")
+    solara.Markdown("Both stories start from the same chance draws, so where they part, the "
+                    "change made the difference (directly, or through what followed from it). "
+                    "The sentence above counts twenty runs with and twenty without the change, "
+                    "because one run can be lucky or unlucky.")
 
 
 @solara.component
@@ -406,7 +408,8 @@ def DiamondView(run: LessonRun):
             base = counts_at(run.settings, EFFECT_SEEDS, where.region, lesson.approach,
                              "integrating", 2030.0)
             found = [effect(run.settings, statements[i].test,
-                            f"\u201c{statements[i].text}\u201d made true", where.region,
+                            f"\u201c{statements[i].text.rstrip('.')}\u201d made true for every "
+                            f"authority", where.region,
                             lesson.approach, base=base) for i in chosen]
         except InputError as exc:
             error.set(str(exc))
@@ -536,7 +539,7 @@ def CompareView(run: LessonRun, step: Step):
               error=error.value)
     if ensembles.value is not None:
         changed, base = ensembles.value
-        ComparisonView(a=changed, b=base)
+        ComparisonView(a=changed, b=base, first_measure="engaged")
 
 
 # -- the sequence --------------------------------------------------------------------------------
@@ -644,5 +647,6 @@ def RunChooser(run: LessonRun, authority: solara.Reactive[str | None],
             solara.Button("The lesson's run", on_click=lambda: seed.set(None), text=True,
                           classes=["innovate-teach-lesson-run"])
         solara.Text(f"Run {run.seed}: chance events (a new director, an inspection, a loss of "
-                    "momentum) differ from run to run; the scenario does not.",
+                    "momentum) differ from run to run; what the model assumes (budgets, policy, "
+                    "ties between authorities) does not.",
                     style={"font-size": "13px", "color": "#55606b"})

@@ -109,7 +109,7 @@ def test_each_handout_has_its_title_outcomes_link_warning_command_and_attributio
     assert "<script" not in raw and "<link" not in raw
     assert IMAGE.search(raw), "charts are embedded as base64 PNG"
     # practitioners' words are explained
-    assert "Extra-familial harm:" in words and "seed is the number" in words
+    assert "Extra-familial harm:" in words and "the run's number (its seed" in words
 
 
 def test_stages_handout_lists_the_stages_and_tells_the_authoritys_story_from_its_run(
