@@ -18,6 +18,7 @@ dated events and shocks), and all moves then apply together.
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -25,7 +26,7 @@ import numpy as np
 from sim.config import APPROACHES, NATIONS, Config
 from sim.network import Network
 from sim.population import Population, authorities
-from sim.scenario import Timeline, agent_budget, workforce_rates
+from sim.scenario import Timeline, agent_budget, config_key, workforce_rates
 
 STAGES: tuple[str, ...] = ("Not started", "Mobilising", "Designing", "Developing",
                            "Integrating", "Growing", "Wider system change")
@@ -40,6 +41,7 @@ CS, TIP, TS = (APPROACHES.index(a) for a in ("CS", "TIP", "TS"))
 INTEGRATING = 4
 CODES = 7 * 3       # journey codes per approach: stage * 3 + status
 EPS = 1e-9
+BUCKETS = 3         # a change of director's draw: below both, one or neither probability
 
 # Reasons recorded in the event log, in plain words. "{condition}" variants name the weakest
 # condition (setbacks) or the strongest (progress).
@@ -121,6 +123,10 @@ class JourneyState:
     exposure: np.ndarray
     fields: np.ndarray
 
+    def copy(self) -> JourneyState:
+        """An independent copy (every array copied)."""
+        return JourneyState(**{f.name: getattr(self, f.name).copy() for f in fields(self)})
+
     @property
     def conditions(self) -> np.ndarray:
         """Case, workforce, design, culture and macro conditions, shape (5, agents, approaches)."""
@@ -201,7 +207,9 @@ class ScenarioTables:
     Agents copying the same real authority (a *profile*) share every static attribute, so the
     inputs are computed once per profile and gathered for the agents of each step. ``policy``
     is per nation, (sets, nations, approaches), for policy feedback; the other arrays are
-    (sets, profiles, approaches) or (sets, profiles).
+    (sets, profiles, approaches) or (sets, profiles). ``capacity_led`` is the capacity under a
+    new director, ``log_capacity`` and ``log_capacity_led`` their log-weights in readiness,
+    and ``crisis`` the workforce-crisis pause hazard.
     """
 
     policy: np.ndarray
@@ -213,9 +221,15 @@ class ScenarioTables:
     budget: np.ndarray
     capacity: np.ndarray
     churn: np.ndarray
+    capacity_led: np.ndarray
+    log_capacity: np.ndarray
+    log_capacity_led: np.ndarray
+    crisis: np.ndarray
 
 
 _SCENARIOS: dict[str, tuple[np.ndarray, ScenarioTables]] = {}
+_CONSTANTS: dict[str, dict] = {}
+_CACHE_LOCK = threading.RLock()     # the dashboard runs models in several threads
 
 
 class Mechanics:
@@ -235,12 +249,34 @@ class Mechanics:
         self.reasons = BASE_REASONS + [label for label in dict.fromkeys(seed_labels)
                                        if label not in BASE_REASONS]
         self._reason_of = {text: i for i, text in enumerate(self.reasons)}
-        self._rates(config)
-        self._code_tables(config)
+        self._constants(config)
         self._inputs(config, population, timeline)
         self._design_log: np.ndarray | None = None
+        self._feedback_key: tuple | None = None
+        self._feedback_terms: tuple = ()
 
     # -- constants and precomputed inputs ---------------------------------------------------
+
+    def _constants(self, config: Config) -> None:
+        """Rates and journey-code tables (:meth:`_rates`, :meth:`_code_tables`).
+
+        They depend only on the configuration, so the runs of one configuration in a process
+        share them; they are read-only.
+        """
+        key = config_key(config)
+        with _CACHE_LOCK:
+            if key not in _CONSTANTS:
+                if len(_CONSTANTS) >= SCENARIO_CACHE:
+                    del _CONSTANTS[next(iter(_CONSTANTS))]
+                before = set(vars(self))
+                self._rates(config)
+                self._code_tables(config)
+                added = {name: value for name, value in vars(self).items() if name not in before}
+                for value in added.values():
+                    if isinstance(value, np.ndarray):
+                        value.flags.writeable = False
+                _CONSTANTS[key] = added
+            vars(self).update(_CONSTANTS[key])
 
     def _rates(self, config: Config) -> None:
         approaches = [config.approaches[a] for a in APPROACHES]
@@ -300,24 +336,26 @@ class Mechanics:
         self.code_offset = np.arange(width) * CODES
         self._others = 1.0 - np.eye(width)      # mask @ this: count of the other approaches
         # before the moves: visibility, forward rate, revisit and end hazards at C = 0 (zero
-        # where the move is impossible) and the working (active and started) indicator
+        # where the move is impossible), the working (active and started) indicator, and the
+        # 0/1 indicators of Wider system change and integration (floats, for matrix products)
         self._before_rates = np.stack([
             self.visible[stage * 3 + status],
             working * self.forward_rate[stage * width + a],
             working * self.revisit_rate[stage],
             np.where(working, self.end_rate[stage],
                      paused * config.progression.end_paused_rate),
-            working])
-        self._before_flags = np.stack([alive & (stage == 6), alive & (stage >= INTEGRATING),
-                                       stage == INTEGRATING, stage == 5, active & ~started,
+            working, alive & (stage == 6), alive & (stage >= INTEGRATING)])
+        self._before_flags = np.stack([stage == INTEGRATING, stage == 5, active & ~started,
                                        paused, ended])
-        # after the moves: annual cost, co-production growth, and bookkeeping indicators
+        # after the moves: annual cost, co-production growth, culture gain from integrated
+        # TIP, and bookkeeping indicators
         self._after_rates = np.stack([
             self.cost[(stage * 3 + status) * width + a],
-            (active & (stage >= 2)) * (dt * config.conditions.coproduction_rate)])
+            (active & (stage >= 2)) * (dt * config.conditions.coproduction_rate),
+            config.conditions.culture_tip_gain * integrated])
         self._after_flags = np.stack([integrated, ~integrated, integrated & active])
-        # changes of director, by stage * 3 + status: who may pause, who may go back a stage
-        self._leader_flags = np.stack([working, paused & (stage >= 2) & (stage <= 3)])[:, :CODES]
+        self._working = working
+        self._leader_tables(config, code, working, paused & (stage >= 2) & (stage <= 3))
         # transitions by journey code * 5 + choice
         new_status, delta, kind = _transition_tables()
         index = (status * 2 + started)[:, None] * 5 + np.arange(5)
@@ -329,6 +367,30 @@ class Mechanics:
                                    (a * CODES)[:, None] + new_stage * 3 + new_status[index],
                                    code[:, None]).ravel()
         self._stage_of, self._status_of = stage.astype(np.int8), status.astype(np.int8)
+
+    def _leader_tables(self, config: Config, code: np.ndarray, pausable: np.ndarray,
+                       revisable: np.ndarray) -> None:
+        """A change of director's move by journey code * BUCKETS + bucket of its draw.
+
+        The bucket is the number of the two probabilities (pause, go back a stage) at or
+        below the draw (``searchsorted`` on them sorted), so the draw is below the k-th
+        smallest exactly when the bucket is at most k. The last bucket never moves.
+        """
+        sh = config.shocks
+        chances = np.array([sh.leadership_pause_probability, sh.leadership_revisit_probability])
+        order = np.argsort(chances, kind="stable")
+        self._leader_chances = chances[order]
+        rank = np.argsort(order)            # position of each probability once sorted
+        bucket = np.arange(BUCKETS)
+        pause = pausable[:, None] & (bucket <= rank[0])
+        back = revisable[:, None] & (bucket <= rank[1])
+        here = np.repeat(code[:, None], BUCKETS, axis=1)
+        self._leader_next = np.select([pause, back], [here + 1, here - 3], here).ravel()
+        self._leader_kind = np.select([pause, back], [_K["pause"], _K["revisit"]],
+                                      -1).astype(np.int8).ravel()
+        self._leader_reason = np.select(
+            [pause, back], [_R["change of director"], _R["change of director: went back a stage"]],
+            -1).astype(np.int16).ravel()
 
     def _inputs(self, config: Config, population: Population, timeline: Timeline) -> None:
         """Per-step inputs that depend only on the scenario, computed once per run."""
@@ -343,9 +405,9 @@ class Mechanics:
         self.profiles = authorities(config)
         # the profile (real authority) of each agent, or None when the agents are the profiles
         self.profile = None if population.is_real else population.source
-        self._input_id, self.tables = self._scenario(config, timeline)
         self.crisis_rate = (config.workforce.crisis_pause_rate
                             if m.shocks and m.workforce else 0.0)
+        self._input_id, self.tables = self._scenario(config, timeline)
         self.inadequate = (config.shocks.inadequate_rate * 2.0 * self.dt
                            * (population.nation == NATIONS.index("England")))
         self.programme_end_steps = {
@@ -371,16 +433,20 @@ class Mechanics:
         Both depend only on the configuration (the tables cover every real authority), so the
         runs of one configuration in a process share them; they are read-only.
         """
-        key = config.model_dump_json()
-        if key not in _SCENARIOS:
-            if len(_SCENARIOS) >= SCENARIO_CACHE:
-                del _SCENARIOS[next(iter(_SCENARIOS))]
-            input_id, steps = self._distinct_inputs(config, timeline)
-            tables = self._scenario_tables(steps)
-            for array in (input_id, *(getattr(tables, f.name) for f in fields(tables))):
-                array.flags.writeable = False
-            _SCENARIOS[key] = input_id, tables
-        return _SCENARIOS[key]
+        key = config_key(config)
+        with _CACHE_LOCK:
+            if key not in _SCENARIOS:
+                if len(_SCENARIOS) >= SCENARIO_CACHE:
+                    del _SCENARIOS[next(iter(_SCENARIOS))]
+                input_id, steps = self._distinct_inputs(config, timeline)
+                tables = self._scenario_tables(steps)
+                # C order: the step mixes these with its own arrays, which costs less in one order
+                tables = ScenarioTables(**{f.name: np.ascontiguousarray(getattr(tables, f.name))
+                                           for f in fields(tables)})
+                for array in (input_id, *(getattr(tables, f.name) for f in fields(tables))):
+                    array.flags.writeable = False
+                _SCENARIOS[key] = input_id, tables
+            return _SCENARIOS[key]
 
     @staticmethod
     def _distinct_inputs(config: Config, timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:
@@ -421,10 +487,15 @@ class Mechanics:
         else:
             capacity = np.ones((len(steps), profiles.size))
             churn = np.zeros((len(steps), profiles.size))
+        led = capacity * c.leadership_factor
         return ScenarioTables(policy=policy, policy_term=self.p0 * by_profile,
                               case_policy=c.case_policy * np.minimum(by_profile, 2.0),
                               need=need, macro=macro, log_macro=self.weights[4] * np.log(macro),
-                              budget=budget, capacity=capacity, churn=churn)
+                              budget=budget, capacity=capacity, churn=churn, capacity_led=led,
+                              log_capacity=self.weights[1] * np.log(capacity),
+                              log_capacity_led=self.weights[1] * np.log(led),
+                              crisis=self.crisis_rate * (capacity
+                                                         < cfg.workforce.crisis_threshold))
 
     def _per_agent(self, table: np.ndarray) -> np.ndarray:
         """A profile array (profiles, ...) for every agent."""
@@ -494,20 +565,19 @@ class Mechanics:
         funded = s.funded_until >= t1 - EPS if self.funded_until_max >= t1 - EPS else None
         if k in self.programme_end_steps and not collapsed:
             forced |= self._programme_ends(s, row, t0, t1, u_forced, kind, reason)
-        if cfg.mechanisms.shocks and not collapsed:
-            forced |= self._shocks(s, t0, tl.hazard_scale[k], u_agent, u_leader, kind, reason,
-                                   forced)
 
         code = s.stage * 3
         code += s.status
         code = code + self.code_offset
-        visible, forward_rate, revisit, end, working = self._before_rates.take(code, axis=1,
-                                                                               mode="clip")
-        at_six, integrated, at_four, at_five, waiting, paused, ended = self._before_flags.take(
-            code, axis=1, mode="clip")
+        if cfg.mechanisms.shocks and not collapsed:
+            forced |= self._shocks(s, code, t0, tl.hazard_scale[k], u_agent, u_leader, kind,
+                                   reason, forced)
+        before = self._before_rates.take(code, axis=1, mode="clip")
+        visible, forward_rate, _, _, working, at_six, integrated = before
+        at_four, at_five, waiting, paused, ended = self._before_flags.take(code, axis=1,
+                                                                           mode="clip")
         s.exposure = self.network.exposure(visible, tl, k)
-        capacity = self._per_agent(self.tables.capacity[row])
-        prompt, terms = self._readiness(s, row, capacity, t0, at_six)
+        prompt, terms = self._readiness(s, row, t0, at_six)
         good, bad = (s.readiness, 1.0 - s.readiness) if cfg.mechanisms.conditions else (1.0, 1.0)
 
         hazards = self._hazards
@@ -519,24 +589,27 @@ class Mechanics:
             forward = hazards[0]
             self._progress(s, k, forward_rate, good, funded, integrated, at_four, at_five,
                            out=forward)
+            # (forward is zero where a journey is not working)
             resume = cfg.progression.resume_rate * good
+            clear = None
             if self.compliance_until_max > t0:
                 # compliance focus after an inadequate judgement: nothing starts, resumes or
                 # is renewed
                 clear = (s.compliance_until <= t0)[:, None]
-                prompt = prompt * clear
-                resume = resume * clear
+                waiting, paused = waiting & clear, paused & clear
             np.copyto(forward, prompt, where=waiting)
             np.copyto(forward, resume, where=paused)
             if ended.any():
                 cooled = ended & (t0 - s.ended_at >= cfg.prompting.restart_cooldown - EPS)
-                forward += cooled * (cfg.prompting.restart_weight * prompt)
-            crisis = self.crisis_rate * (capacity < cfg.workforce.crisis_threshold)
+                if clear is not None:
+                    cooled &= clear
+                np.add(forward, cfg.prompting.restart_weight * prompt, out=forward,
+                       where=cooled)
+            crisis = self._per_agent(self.tables.crisis[row])
             momentum = self.pause_rate * bad
             np.add(momentum, crisis[:, None], out=hazards[1])
             hazards[1] *= working
-            np.multiply(revisit, bad, out=hazards[2])
-            np.multiply(bad, end, out=hazards[3])
+            np.multiply(before[2:4], bad, out=hazards[2:4])     # revisit and end
             if funded is not None:
                 hazards[3] *= ~funded
         choice = self._draw(hazards, tl.hazard_scale[k], u_move)
@@ -546,21 +619,22 @@ class Mechanics:
         self._bookkeeping(s, code, self._per_agent(self.tables.churn[row]), t1)
         self.code = code
 
-        moved = np.flatnonzero(kind >= 0)
+        moved = (kind.ravel() >= 0).nonzero()[0]
         rows, cols = np.divmod(moved, width)
         policy_term, peers, need, reprompt = terms
         evidence = np.zeros((len(EVIDENCE), len(moved)))
-        evidence[:6] = s.fields[:6].reshape(6, -1)[:, moved]
-        evidence[6] = policy_term.take(moved)
-        evidence[7] = peers.take(moved)
-        evidence[8] = need.take(moved)
-        if reprompt is not None:
-            evidence[9] = reprompt.take(moved)
+        s.fields[:6].reshape(6, -1).take(moved, axis=1, out=evidence[:6], mode="clip")
+        for line, term in ((6, policy_term), (7, peers), (8, need), (9, reprompt)):
+            if term is not None:
+                term.take(moved, out=evidence[line], mode="clip")
         if funded is not None:
             evidence[10] = funded.take(moved)
         if crisis is not None:
-            evidence[11] = crisis.take(rows)
-            evidence[12] = momentum.take(moved) if np.ndim(momentum) else momentum
+            crisis.take(rows, out=evidence[11], mode="clip")
+            if np.ndim(momentum):
+                momentum.take(moved, out=evidence[12], mode="clip")
+            else:
+                evidence[12] = momentum
         return StepEvents(agent=rows, approach=cols, from_stage=stage_before.take(moved),
                           to_stage=s.stage.take(moved), kind=kind.take(moved),
                           reason=reason.take(moved), evidence=evidence)
@@ -573,27 +647,38 @@ class Mechanics:
         """Policy prompting term, case term, macro condition and its log-weight per journey.
 
         With policy feedback (``at_six`` given) a nation's policy support rises with its share
-        of journeys at Wider system change; otherwise the precomputed tables apply.
+        of journeys at Wider system change; otherwise the precomputed tables apply. The
+        feedback terms (and the re-prompting hazard) are kept until the step's input set or
+        ``at_six`` changes.
         """
         t = self.tables
         if at_six is None:
             return tuple(self._per_agent(x[row]) for x in (t.policy_term, t.case_policy, t.macro,
                                                             t.log_macro))
-        policy = t.policy[row] + self.config.feedback.policy_gain * self._nation_share(at_six)
-        macro = np.maximum(self._macro(t.budget[row][:, None], policy[self.profiles.nation]),
-                           1e-6)
-        policy = policy.take(self.nation, axis=0, mode="clip")
-        return (self.p0 * policy, self.config.conditions.case_policy * np.minimum(policy, 2.0),
-                self._per_agent(macro), self._per_agent(self.weights[4] * np.log(macro)))
+        key = (row, at_six.tobytes())
+        if self._feedback_key != key:
+            self._feedback_key = key
+            policy = t.policy[row] + self.config.feedback.policy_gain * self._nation_share(at_six)
+            macro = np.maximum(self._macro(t.budget[row][:, None], policy[self.profiles.nation]),
+                               1e-6)
+            policy = policy.take(self.nation, axis=0, mode="clip")
+            self._feedback_terms = (
+                self.p0 * policy, self.config.conditions.case_policy * np.minimum(policy, 2.0),
+                self._per_agent(macro), self._per_agent(self.weights[4] * np.log(macro)),
+                self.config.feedback.reprompt_rate * (at_six @ self._others > 0))
+        return self._feedback_terms[:4]
 
-    def _readiness(self, s: JourneyState, row: int, capacity: np.ndarray, t0: float,
-                   at_six: np.ndarray):
+    def _readiness(self, s: JourneyState, row: int, t0: float, at_six: np.ndarray):
         """Update the five conditions and readiness C; return prompting hazards and terms."""
-        cfg, c, w, f = self.config, self.config.conditions, self.weights, s.fields
-        workforce = capacity
+        cfg, c, w, f, t = self.config, self.config.conditions, self.weights, s.fields, self.tables
+        workforce, log_workforce = self._per_agent(t.capacity[row]), self._per_agent(
+            t.log_capacity[row])
         if cfg.mechanisms.workforce:
+            # a new director lowers the workforce condition for a while
             recent = s.leader_changed_at > t0 - c.leadership_window + EPS
-            workforce = np.where(recent, capacity * c.leadership_factor, capacity)
+            workforce = np.where(recent, self._per_agent(t.capacity_led[row]), workforce)
+            log_workforce = np.where(recent, self._per_agent(t.log_capacity_led[row]),
+                                     log_workforce)
         s.workforce = workforce
         feedback = cfg.mechanisms.feedback and at_six.any()
         policy_term, case_policy, macro, log_macro = self._policy_terms(
@@ -604,15 +689,16 @@ class Mechanics:
         prompt += need
         reprompt = None
         if feedback:
-            reprompt = cfg.feedback.reprompt_rate * (at_six @ self._others > 0)
+            reprompt = self._feedback_terms[4]
             prompt += reprompt
         if cfg.mechanisms.conditions:
             f[1] = workforce[:, None]
             f[3] = s.culture[:, None]
             f[4] = macro
             case = f[0]
-            np.exp(-(c.case_exposure * s.exposure + case_policy
-                     + c.case_coproduction * s.coproduction), out=case)
+            # exp(-(a E + p + b coproduction)), with the signs moved inside (exact)
+            np.exp((-c.case_exposure) * s.exposure - case_policy
+                   + (-c.case_coproduction) * s.coproduction, out=case)
             case *= c.case_baseline - 1.0
             case += 1.0
             np.maximum(case, 1e-6, out=case)
@@ -620,7 +706,7 @@ class Mechanics:
                 count = s.integrated_ever.sum(axis=1)
                 f[2] = self.design.take(count, axis=0, mode="clip")
                 self._design_log = self.design_log.take(count, axis=0, mode="clip")
-            agent_log = w[1] * np.log(workforce) + w[3] * np.log(np.maximum(s.culture, 1e-6))
+            agent_log = log_workforce + w[3] * np.log(np.maximum(s.culture, 1e-6))
             np.exp(w[0] * np.log(case) + self._design_log + log_macro + agent_log[:, None],
                    out=f[5])
         return prompt, (policy_term, peers, need, reprompt)
@@ -660,10 +746,7 @@ class Mechanics:
         hazards *= happen
         for j in range(1, len(hazards)):
             hazards[j] += hazards[j - 1]
-        passed = (hazards <= threshold).view(np.int8)
-        choice = passed[0].copy()
-        for j in range(1, len(hazards)):
-            choice += passed[j]
+        choice = (hazards <= threshold).sum(axis=0, dtype=np.int8)
         if len(hazards) < 4:
             choice[choice == len(hazards)] = 4
         return choice
@@ -703,64 +786,59 @@ class Mechanics:
         reason[pause] = _R["funded programme ended"]
         return bool(ending.any())
 
-    def _shocks(self, s, t0, x, u_agent, u, kind, reason, forced) -> bool:
+    def _shocks(self, s, code, t0, x, u_agent, u, kind, reason, forced) -> bool:
         """Changes of director and Ofsted inadequate judgements (on the few agents hit).
 
-        ``forced`` says whether earlier events of the step have already moved some journeys,
-        which then cannot move again.
+        Their moves change the journey codes ``code`` in place; stage and status follow from
+        the codes when the step's moves apply. ``forced`` says whether earlier events of the
+        step have already moved some journeys, which then cannot move again.
         """
         sh = self.config.shocks
         if x not in self._shock_probability:
             self._shock_probability[x] = (
-                -np.expm1(-sh.leadership_change_rate * x * self.dt),
-                -np.expm1(-self.inadequate * x))
-        leader_probability, inadequate_max = self._shock_probability[x]
+                -np.expm1(-sh.leadership_change_rate * x * self.dt), -self.inadequate * x)
+        leader_probability, inadequate_exponent = self._shock_probability[x]
         leaders = (u_agent[:, 0] < leader_probability).nonzero()[0]
         if len(leaders):
             s.leader_changed_at[leaders] = t0
-            stage, status, draw = s.stage[leaders], s.status[leaders], u[leaders]
-            code = stage * 3
-            code += status
-            pausable, revisable = self._leader_flags.take(code, axis=1, mode="clip")
-            pause = pausable & (draw < sh.leadership_pause_probability)
-            back = revisable & (draw < sh.leadership_revisit_probability)
-            if forced:
-                free = kind[leaders] < 0
-                pause &= free
-                back &= free
-            if pause.any() or back.any():
-                status[pause] = PAUSED
-                stage[back] -= 1
-                s.status[leaders], s.stage[leaders] = status, stage
-                codes, why = kind[leaders], reason[leaders]
-                codes[pause], why[pause] = _K["pause"], _R["change of director"]
-                codes[back], why[back] = _K["revisit"], _R["change of director: went back a stage"]
-                kind[leaders], reason[leaders] = codes, why
-                forced = True
-        # an inadequate judgement: hazard rate * 2 (1 - culture), drawn by thinning from the
-        # largest possible hazard (culture 0), which gives exactly the same draws
-        hit = (u_agent[:, 1] < inadequate_max).nonzero()[0]
+            forced |= self._director_changes(leaders, u[leaders], code, kind, reason, forced)
+        # an inadequate judgement: hazard rate * 2 (1 - culture)
+        hit = (u_agent[:, 1] < -np.expm1(inadequate_exponent * (1.0 - s.culture))).nonzero()[0]
         if len(hit):
-            hit = hit[u_agent[hit, 1] < -np.expm1(-self.inadequate[hit] * x
-                                                   * (1.0 - s.culture[hit]))]
-        if len(hit):
-            low, high = sh.inadequate_pause_years
-            s.compliance_until[hit] = t0 + low + u_agent[hit, 2] * (high - low)
-            self.compliance_until_max = max(self.compliance_until_max,
-                                            float(s.compliance_until[hit].max()))
-            s.culture[hit] = np.maximum(
-                0.0, s.culture[hit] - self.config.conditions.culture_inadequate_drop)
-            status = s.status[hit]
-            pause = (kind[hit] < 0) & (status == ACTIVE) & (s.stage[hit] >= 1)
-            if pause.any():
-                status[pause] = PAUSED
-                s.status[hit] = status
-                codes, why = kind[hit], reason[hit]
-                codes[pause] = _K["pause"]
-                why[pause] = _R["Ofsted inadequate judgement: compliance focus"]
-                kind[hit], reason[hit] = codes, why
-                forced = True
+            forced |= self._inadequate(s, hit, t0, u_agent[hit, 2], code, kind, reason)
         return forced
+
+    def _director_changes(self, leaders, draw, code, kind, reason, forced) -> bool:
+        """A new director pauses working journeys or sends paused ones back a stage."""
+        before = code[leaders]
+        index = before * BUCKETS + self._leader_chances.searchsorted(draw, side="right")
+        if forced:          # journeys already moved this step stay where they are
+            np.copyto(index, before * BUCKETS + BUCKETS - 1, where=kind[leaders] >= 0)
+        kinds = self._leader_kind.take(index, mode="clip")
+        if kinds.max() < 0:
+            return False
+        code[leaders] = self._leader_next.take(index, mode="clip")
+        kind[leaders] = np.maximum(kind[leaders], kinds)
+        reason[leaders] = np.maximum(reason[leaders],
+                                     self._leader_reason.take(index, mode="clip"))
+        return True
+
+    def _inadequate(self, s, hit, t0, draw, code, kind, reason) -> bool:
+        """Inadequate judgements: compliance focus, a drop in culture, working journeys pause."""
+        low, high = self.config.shocks.inadequate_pause_years
+        until = t0 + low + draw * (high - low)
+        s.compliance_until[hit] = until
+        self.compliance_until_max = max(self.compliance_until_max, float(until.max()))
+        s.culture[hit] = np.maximum(
+            0.0, s.culture[hit] - self.config.conditions.culture_inadequate_drop)
+        rows, cols = (self._working.take(code[hit], mode="clip") & (kind[hit] < 0)).nonzero()
+        if not len(rows):
+            return False
+        rows = hit[rows]
+        code[rows, cols] += 1       # active -> paused
+        kind[rows, cols] = _K["pause"]
+        reason[rows, cols] = _R["Ofsted inadequate judgement: compliance focus"]
+        return True
 
     # -- hazard-driven moves ---------------------------------------------------------------
 
@@ -785,9 +863,10 @@ class Mechanics:
         cfg, dt = self.config, self.dt
         c, o = cfg.conditions, cfg.outcomes
         integrated, outside, integrated_active = self._after_flags.take(code, axis=1, mode="clip")
-        cost, growth = self._after_rates.take(code, axis=1, mode="clip")
+        cost, growth, tip_gain = self._after_rates.take(code, axis=1, mode="clip")
+        # integrated journeys keep their date (or get t1); the others have none
+        np.copyto(s.integrated_since, t1, where=np.isnan(s.integrated_since))
         np.copyto(s.integrated_since, np.nan, where=outside)
-        np.copyto(s.integrated_since, t1, where=integrated & np.isnan(s.integrated_since))
         new = integrated > s.integrated_ever
         if new.any():
             s.integrated_ever |= new
@@ -798,7 +877,7 @@ class Mechanics:
         culture = s.culture
         change = (c.culture_reversion * (s.culture_initial - culture) - churn * culture)
         if c.culture_tip_gain:
-            change += c.culture_tip_gain * integrated[:, TIP] * (1.0 - culture)
+            change += tip_gain[:, TIP] * (1.0 - culture)
         s.culture = np.minimum(np.maximum(culture + dt * change, 0.0), 1.0)
         spend, outcome = s.spend, s.outcome
         cost *= self._spend_scale

@@ -25,8 +25,9 @@ def measure_counts(counts: np.ndarray, measure: str, scope: str = "UK") -> np.nd
 
     ``counts`` has shape (steps, nations, approaches, stages, statuses).
     """
-    nations = [NATIONS.index(n) for n in SCOPES[scope]]
-    alive = counts[:, nations, :, MEASURES[measure]:, :2]
+    alive = counts[:, :, :, MEASURES[measure]:, :2]
+    if len(SCOPES[scope]) < len(NATIONS):
+        alive = alive[:, [NATIONS.index(n) for n in SCOPES[scope]]]
     return alive.sum(axis=(1, 3, 4))
 
 
@@ -62,12 +63,15 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
                     outcome_end: np.ndarray, clustering: dict[str, float],
                     observed: pd.DataFrame | None) -> dict[str, float]:
     """Flat ``name -> value`` metrics; NaN marks what the run cannot say (e.g. out of window)."""
-    engaged = measure_counts(counts, "engaged")
-    integrated = measure_counts(counts, "integrating")
+    alive = counts[..., 0] + counts[..., 1]             # active or paused, by stage
+    at_or_beyond = np.cumsum(alive[..., ::-1], axis=-1)[..., ::-1]
+    by_nation = {measure: at_or_beyond[..., stage]    # (steps, nations, approaches)
+                 for measure, stage in MEASURES.items()}
+    engaged = by_nation["engaged"].sum(axis=1)
+    integrated = by_nation["integrating"].sum(axis=1)
     out: dict[str, float] = {}
     for a, name in enumerate(APPROACHES):
         share_e, share_i = engaged[:, a] / size, integrated[:, a] / size
-        years, per_year = np.unique(np.floor(uptake[a] - dt + 1e-9), return_counts=True)
         out |= {
             f"{name}.year_engaged_10pct": first_time(times, share_e, 0.10),
             f"{name}.year_engaged_25pct": first_time(times, share_e, 0.25),
@@ -78,8 +82,7 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
             f"{name}.share_integrated_2030": value_at(times, share_i, 2030.0),
             f"{name}.engaged_end": float(engaged[-1, a]),
             f"{name}.integrated_end": float(integrated[-1, a]),
-            f"{name}.peak_uptake_year": (float(years[np.argmax(per_year)]) if len(years)
-                                         else math.nan),
+            f"{name}.peak_uptake_year": _mode(np.floor(uptake[a] - dt + 1e-9)),
             f"{name}.clustering_moran_i": clustering.get(name, math.nan),
             f"{name}.spend_gbp_m": float(spend[a]) / 1e6,
             f"{name}.outcome_end": float(outcome_end[a]),
@@ -87,12 +90,38 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
                                                 if spend[a] > 0 else math.nan),
         }
     if observed is not None:
-        cache: dict[tuple[str, str], np.ndarray] = {}
+        for name, measure, nations, a, when in _patterns(observed):
+            series = by_nation[measure][:, nations, a].sum(axis=1)
+            out[name] = value_at(times, series, when)
+    return out
+
+
+def _mode(values: np.ndarray) -> float:
+    """The most frequent value (the smallest of those tied), NaN if there is none."""
+    if not len(values):
+        return math.nan
+    ordered = np.sort(values)
+    bounds = np.concatenate(([0], np.flatnonzero(ordered[1:] != ordered[:-1]) + 1,
+                             [len(ordered)]))
+    return float(ordered[bounds[np.argmax(bounds[1:] - bounds[:-1])]])
+
+
+_PATTERNS: dict[int, tuple[pd.DataFrame, list[tuple]]] = {}
+
+
+def _patterns(observed: pd.DataFrame) -> list[tuple[str, str, list[int], int, float]]:
+    """Name, measure, nation indices, approach index and time of each observed pattern.
+
+    Read once per table (the observed table is loaded once per process).
+    """
+    entry = _PATTERNS.get(id(observed))
+    if entry is None or entry[0] is not observed:
         columns = (observed[c].tolist() for c in ("metric", "measure", "scope", "approach",
                                                    "time"))
-        for metric, measure, scope, approach, when in zip(*columns, strict=True):
-            if (measure, scope) not in cache:
-                cache[measure, scope] = measure_counts(counts, measure, scope)
-            series = cache[measure, scope][:, APPROACHES.index(approach)]
-            out[f"patterns.{metric}"] = value_at(times, series, when)
-    return out
+        rows = [(f"patterns.{metric}", measure, [NATIONS.index(n) for n in SCOPES[scope]],
+                 APPROACHES.index(approach), when)
+                for metric, measure, scope, approach, when in zip(*columns, strict=True)]
+        if len(_PATTERNS) >= 8:
+            _PATTERNS.clear()
+        entry = _PATTERNS[id(observed)] = (observed, rows)
+    return entry[1]

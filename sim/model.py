@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import time
 from collections.abc import Mapping
 from pathlib import Path
@@ -20,7 +19,7 @@ from sim.metrics import MEASURES, SCOPES
 from sim.network import build_network
 from sim.population import build_population
 from sim.results import Recorder, RunResult
-from sim.scenario import compile_timeline
+from sim.scenario import shared_timeline
 
 
 def check_seed(seed: Any) -> int:
@@ -57,7 +56,7 @@ class InnovationModel(mesa.Model):
                                for s in np.random.SeedSequence(seed).spawn(2))
         self.population = build_population(self.config, structure)
         self.network = build_network(self.config, self.population, structure)
-        self.timeline = compile_timeline(self.config, self.population)
+        self.timeline = shared_timeline(self.config, self.population)
         labels = [e.label for e in self.config.active_events if e.kind == "seed"]
         self.mechanics = Mechanics(self.config, self.population, self.network, self.timeline,
                                    labels)
@@ -121,7 +120,7 @@ class InnovationModel(mesa.Model):
             config=self.config, seed=self.seed, times=self.timeline.end[:taken].copy(),
             region_counts=self.recorder.counts[:taken].copy(),
             sums=self.recorder.sums[:taken].copy(), population=self.population,
-            final=copy.deepcopy(self.state), event_log=self.recorder.event_arrays(),
+            final=self.state.copy(), event_log=self.recorder.event_arrays(),
             reasons=list(self.mechanics.reasons), clustering=dict(self.recorder.clustering),
             observed=observed,
             wall_time=self._build_time + self._run_time)

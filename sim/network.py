@@ -20,6 +20,8 @@ Both give the same numbers (tests/test_network.py).
 from __future__ import annotations
 
 import functools
+import random
+import threading
 from dataclasses import dataclass, field
 
 import networkx as nx
@@ -61,6 +63,7 @@ class Network:
     dense: bool
     cache_key: tuple | None = None
     _matrices: dict = field(default_factory=dict, repr=False)
+    _last: tuple | None = field(default=None, repr=False)
 
     def exposure(self, visible: np.ndarray, timeline: Timeline, step: int) -> np.ndarray:
         """Exposure of every agent to every approach, shape (agents, approaches)."""
@@ -69,35 +72,74 @@ class Network:
             if matrices is None:
                 matrices = self._matrices[step] = self._dense_matrices(
                     timeline.region_on[step], timeline.learning_on[step])
-            return np.matmul(matrices, visible.T[:, :, None])[:, :, 0].T
+            return self._dense_exposure(matrices, visible)
         return self._grouped(visible, timeline.region_on[step], timeline.learning_on[step])
+
+    def _dense_exposure(self, matrices: np.ndarray, visible: np.ndarray) -> np.ndarray:
+        """``matrices[a] @ visible[:, a]`` for every approach a, in C order.
+
+        An approach whose visibility and matrix are those of the last call keeps its
+        exposure; the others are recomputed with the same product (so the same numbers).
+        """
+        last = self._last
+        changed = None
+        if last is not None and last[0] is matrices:
+            changed = (visible != last[1]).any(axis=0)
+        if changed is None or changed.all():
+            # in C order, like every other journey array (mixed orders make numpy slower)
+            out = np.ascontiguousarray(np.matmul(matrices, visible.T[:, :, None])[:, :, 0].T)
+        else:
+            out = last[2].copy()
+            for a in changed.nonzero()[0]:
+                out[:, a] = matrices[a] @ visible[:, a]
+        self._last = (matrices, visible.copy(), out.copy())
+        return out
 
     # -- large populations: sparse product and group sums ----------------------------------
 
     def _grouped(self, visible, region_on, learning_on) -> np.ndarray:
         n, width = visible.shape
+        layers = self._group_layers(region_on, learning_on, width)
         num = np.zeros((n, width)) if self.static is None else self.static @ visible
-        den = np.repeat(self.static_weight[:, None], width, axis=1)
         if self.complete_weight > 0 and n > 1:
             num = num + self.complete_weight * (visible.sum(axis=0) - visible) / (n - 1)
-            den = den + self.complete_weight
-        on = region_on[self.nation] if self.region_weight > 0 and region_on.any() else None
-        if on is not None:
-            size = np.bincount(self.region)[self.region]
-            sums = np.stack([np.bincount(self.region, visible[:, a])
-                             for a in range(width)], axis=1)[self.region]
-            w = self.region_weight * (on & (size > 1))
-            num = num + w[:, None] * (sums - visible) / np.maximum(size - 1, 1)[:, None]
-            den = den + w[:, None]
-        if self.learning_weight > 0 and learning_on.any():
-            members = learning_on[self.nation]
-            count = members.sum(axis=0)
-            mean = ((visible * members).sum(axis=0) - visible * members) / np.maximum(
-                count - 1, 1)
-            w = self.learning_weight * (members & (count > 1))
-            num = num + w * mean
-            den = den + w
-        return np.divide(num, den, out=np.zeros_like(num), where=den > 0)
+        if layers.region is not None:
+            index, weight, peers = layers.region
+            # group sums of every approach in one pass: bins are region * width + approach
+            sums = np.bincount(index, visible.ravel(), minlength=layers.bins).reshape(
+                -1, width)[self.region]
+            num = num + weight * (sums - visible) / peers
+        if layers.learning is not None:
+            members, weight, peers = layers.learning
+            shared = visible * members
+            num = num + weight * ((shared.sum(axis=0) - shared) / peers)
+        return np.divide(num, layers.den, out=np.zeros_like(num), where=layers.linked)
+
+    def _group_layers(self, region_on, learning_on, width: int) -> _GroupLayers:
+        """The weights of the switchable layers in one switch state, cached per state."""
+        key = ("groups", region_on.tobytes(), learning_on.tobytes())
+        layers = self._matrices.get(key)
+        if layers is None:
+            n = len(self.nation)
+            den = np.repeat(self.static_weight[:, None], width, axis=1)
+            if self.complete_weight > 0 and n > 1:
+                den = den + self.complete_weight
+            region = learning = None
+            bins = (int(self.region.max()) + 1) * width if n else 0
+            if self.region_weight > 0 and region_on.any():
+                size = np.bincount(self.region)[self.region]
+                weight = self.region_weight * (region_on[self.nation] & (size > 1))
+                region = ((self.region[:, None] * width + np.arange(width)).ravel(),
+                          weight[:, None], np.maximum(size - 1, 1)[:, None])
+                den = den + weight[:, None]
+            if self.learning_weight > 0 and learning_on.any():
+                members = learning_on[self.nation]
+                count = members.sum(axis=0)
+                weight = self.learning_weight * (members & (count > 1))
+                learning = (members, weight, np.maximum(count - 1, 1))
+                den = den + weight
+            layers = self._matrices[key] = _GroupLayers(region, learning, bins, den, den > 0)
+        return layers
 
     # -- small populations: one cached dense matrix per approach and switch state ------------
 
@@ -145,8 +187,9 @@ class Network:
             return float("nan")
         if "moran" not in self._matrices:
             key = None if self.cache_key is None else (self.cache_key, "moran")
-            if key in _SHARED:
-                self._matrices["moran"] = _SHARED[key]
+            shared = _SHARED.get(key)
+            if shared is not None:
+                self._matrices["moran"] = shared
             else:
                 rows = np.asarray(self.ties.sum(axis=1)).ravel()
                 inverse = np.divide(1.0, rows, out=np.zeros_like(rows), where=rows > 0)
@@ -162,21 +205,39 @@ class Network:
         return float(len(z) / linked * (z @ (weights @ z)) / denom)
 
 
+@dataclass(frozen=True)
+class _GroupLayers:
+    """Switchable layers of a large population in one switch state (see Network._grouped).
+
+    ``region``: bin of every journey, each agent's layer weight and its peers in the region
+    (at least 1); ``learning``: membership per approach, weights and peers; ``den``: each
+    journey's total weight; ``linked``: journeys with a positive total weight.
+    """
+
+    region: tuple | None
+    learning: tuple | None
+    bins: int
+    den: np.ndarray
+    linked: np.ndarray
+
+
 _SHARED: dict[tuple, np.ndarray | tuple] = {}    # dense matrices and Moran weights by network
+_SHARED_LOCK = threading.RLock()                 # the dashboard runs models in several threads
 
 
 def _shared_matrices(network: Network, cache_key: tuple, region_key: bytes,
                      learning_key: bytes) -> np.ndarray:
     """Dense matrices of the real UK network, shared by every run in this process."""
     key = (cache_key, region_key, learning_key)
-    if key not in _SHARED:
-        if len(_SHARED) > 256:
-            _SHARED.clear()
-        region_on = np.frombuffer(region_key, dtype=bool)
-        learning_on = np.frombuffer(learning_key, dtype=bool).reshape(len(region_on), -1)
-        _SHARED[key] = network._build_dense(region_on, learning_on)
-        _SHARED[key].flags.writeable = False
-    return _SHARED[key]
+    with _SHARED_LOCK:
+        if key not in _SHARED:
+            if len(_SHARED) > 256:
+                _SHARED.clear()
+            region_on = np.frombuffer(region_key, dtype=bool)
+            learning_on = np.frombuffer(learning_key, dtype=bool).reshape(len(region_on), -1)
+            _SHARED[key] = network._build_dense(region_on, learning_on)
+            _SHARED[key].flags.writeable = False
+        return _SHARED[key]
 
 
 def build_network(config: Config, population: Population, rng: np.random.Generator) -> Network:
@@ -247,8 +308,36 @@ def _synthetic(config: Config, n: int, rng: np.random.Generator) -> sp.csr_array
     elif kind == "erdos_renyi":
         graph = nx.fast_gnp_random_graph(n, k / (n - 1), seed=seed)
     else:  # scale_free
-        graph = nx.barabasi_albert_graph(n, max(1, k // 2), seed=seed)
-    edges = np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+        return _symmetric(_barabasi_albert_edges(n, max(1, k // 2), seed), n)
+    return _symmetric(np.array(graph.edges(), dtype=np.int64).reshape(-1, 2), n)
+
+
+def _symmetric(edges: np.ndarray, n: int) -> sp.csr_array:
+    """Unweighted symmetric adjacency of undirected edges (pairs of agent indices)."""
     rows = np.r_[edges[:, 0], edges[:, 1]]
     cols = np.r_[edges[:, 1], edges[:, 0]]
     return _binary(sp.coo_array((np.ones(len(rows)), (rows, cols)), shape=(n, n)))
+
+
+def _barabasi_albert_edges(n: int, m: int, seed: int) -> np.ndarray:
+    """The edges of ``networkx.barabasi_albert_graph(n, m, seed=seed)``, without the graph.
+
+    The same algorithm with the same random draws (a ``random.Random(seed)`` choosing from
+    the list of nodes repeated by degree, starting from a star on m + 1 nodes), so the same
+    edges, several times faster.
+    """
+    if not 1 <= m < n:
+        graph = nx.barabasi_albert_graph(n, m, seed=seed)      # raises networkx's error
+        return np.array(graph.edges(), dtype=np.int64).reshape(-1, 2)
+    choice = random.Random(seed).choice
+    repeated = [0] * m + list(range(1, m + 1))         # node i appears degree(i) times
+    targets = list(range(1, m + 1))                    # the star's edges come from node 0
+    for source in range(m + 1, n):
+        chosen: set[int] = set()
+        while len(chosen) < m:
+            chosen.add(choice(repeated))
+        targets += chosen
+        repeated += chosen
+        repeated += [source] * m
+    sources = np.repeat(np.r_[0, np.arange(m + 1, n)], m)
+    return np.stack([sources, np.array(targets, np.int64)], axis=1)

@@ -74,14 +74,22 @@ def build_population(config: Config, rng: np.random.Generator) -> Population:
 
 
 def authorities(config: Config) -> Population:
-    """The 212 real authorities in data order, with the configuration's workforce rates."""
+    """The 212 real authorities in data order, with the configuration's workforce rates.
+
+    Built once per process and workforce settings; its arrays are read-only.
+    """
+    w = config.workforce
+    return _authorities(w.follow_england_trend, tuple(
+        (name, rates.turnover, rates.vacancy, rates.agency) for name, rates in w.nations.items()))
+
+
+@functools.lru_cache(maxsize=32)
+def _authorities(follow_england_trend: bool, assumed: tuple) -> Population:
     uk = load_uk()
     base = _uk_arrays()
-    w = config.workforce
-    workforce = _all_nations_workforce(w.follow_england_trend, tuple(
-        (name, rates.turnover, rates.vacancy, rates.agency) for name, rates in w.nations.items()))
+    workforce = _all_nations_workforce(follow_england_trend, assumed)
     source = np.arange(UK_SIZE)
-    return Population(
+    population = Population(
         ids=uk.authorities["agent_id"].to_numpy(dtype=object),
         names=uk.authorities["name"].to_numpy(dtype=object),
         source=source,
@@ -94,6 +102,10 @@ def authorities(config: Config) -> Population:
         ofsted_grade=uk.ofsted_grade[source],
         workforce=workforce[:, :, source],
     )
+    for array in vars(population).values():
+        if isinstance(array, np.ndarray):
+            array.flags.writeable = False
+    return population
 
 
 @functools.cache

@@ -79,7 +79,8 @@ class Recorder:
                     "from_stage": empty, "to_stage": empty, "kind": empty, "reason": empty,
                     "evidence": np.zeros((len(EVIDENCE), 0))}
         return {
-            "time": np.concatenate([np.full(len(e.agent), t) for t, e in self._events]),
+            "time": np.repeat([t for t, _ in self._events],
+                              [len(e.agent) for _, e in self._events]),
             **{name: np.concatenate([getattr(e, name) for _, e in self._events])
                for name in ("agent", "approach", "from_stage", "to_stage", "kind", "reason")},
             "evidence": np.concatenate([e.evidence for _, e in self._events], axis=1),
@@ -125,10 +126,11 @@ class RunResult:
         p = self.population
         nation_of_region = np.zeros(len(p.regions), int)
         nation_of_region[p.region] = p.nation
-        out = np.zeros((len(self.times), len(NATIONS), *self.region_counts.shape[2:]), np.int64)
-        for n in range(len(NATIONS)):
-            out[:, n] = self.region_counts[:, nation_of_region == n].sum(axis=1)
-        return out
+        onehot = (nation_of_region[None, :] == np.arange(len(NATIONS))[:, None]).astype(float)
+        steps, regions, *journeys = self.region_counts.shape
+        # counts are whole numbers far below 2**53, so the float product is exact
+        out = np.matmul(onehot, self.region_counts.reshape(steps, regions, math.prod(journeys)))
+        return out.astype(np.int64).reshape(steps, len(NATIONS), *journeys)
 
     @functools.cached_property
     def regions(self) -> pd.DataFrame:
@@ -224,7 +226,7 @@ class RunResult:
         """Per approach, the times of uptake: prompts, renewals and seeds from not started."""
         log = self.event_log
         kind = log["kind"]
-        uptake = np.isin(kind, [KINDS.index("prompt"), KINDS.index("restart")]) | (
+        uptake = (kind == KINDS.index("prompt")) | (kind == KINDS.index("restart")) | (
             (kind == KINDS.index("seed")) & (log["from_stage"] == 0))
         return [log["time"][uptake & (log["approach"] == a)] for a in range(len(APPROACHES))]
 

@@ -9,7 +9,8 @@ run starts or after it ends do not happen.
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass, field
+import threading
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
@@ -68,6 +69,50 @@ class Timeline:
     def steps(self) -> int:
         """Number of steps."""
         return len(self.start)
+
+
+_KEYS: dict[int, tuple[Config, str]] = {}
+_TIMELINES: dict[str, Timeline] = {}
+_CACHE_LOCK = threading.Lock()     # the dashboard runs models in several threads
+TIMELINE_CACHE = 8      # timelines kept per process (real authorities only)
+
+
+def config_key(config: Config) -> str:
+    """The configuration as JSON, a key for per-process caches (memoised per object).
+
+    Configurations are frozen, so an object's JSON never changes; the memo holds the object,
+    so its id cannot be reused while it is there.
+    """
+    with _CACHE_LOCK:
+        entry = _KEYS.get(id(config))
+        if entry is None or entry[0] is not config:
+            if len(_KEYS) >= 64:
+                _KEYS.clear()
+            entry = _KEYS[id(config)] = (config, config.model_dump_json())
+        return entry[1]
+
+
+def shared_timeline(config: Config, population: Population) -> Timeline:
+    """:func:`compile_timeline`, shared by the runs of a configuration on the real authorities.
+
+    The timeline is compiled once per process and configuration; its arrays are read-only.
+    """
+    if not population.is_real:
+        return compile_timeline(config, population)
+    key = config_key(config)
+    with _CACHE_LOCK:
+        timeline = _TIMELINES.get(key)
+        if timeline is None:
+            if len(_TIMELINES) >= TIMELINE_CACHE:
+                del _TIMELINES[next(iter(_TIMELINES))]
+            timeline = _TIMELINES[key] = compile_timeline(config, population)
+            arrays = [getattr(timeline, f.name) for f in fields(timeline)]
+            arrays += [*timeline.census,
+                       *(s.agents for ss in timeline.seedings.values() for s in ss)]
+            for array in arrays:
+                if isinstance(array, np.ndarray):
+                    array.flags.writeable = False
+        return timeline
 
 
 def compile_timeline(config: Config, population: Population) -> Timeline:

@@ -77,3 +77,17 @@ def test_moran_i_of_a_clustered_pattern_is_positive():
     london = population.region == population.regions.index("London")
     assert network.moran(london) > 0.5
     assert np.isnan(network.moran(np.zeros(212, bool)))
+
+
+@pytest.mark.parametrize("n, m, seed", [(2, 1, 0), (10, 3, 1), (500, 3, 7), (3000, 2, 42)])
+def test_scale_free_edges_are_networkx_barabasi_albert_graph(n, m, seed):
+    """The fast Barabasi-Albert builder draws exactly networkx's graph (same algorithm, same
+    random draws); if a networkx release changes its algorithm this says so."""
+    import networkx as nx
+
+    from sim.network import _barabasi_albert_edges
+
+    ours = {tuple(sorted(e)) for e in _barabasi_albert_edges(n, m, seed).tolist()}
+    theirs = {tuple(sorted(e)) for e in nx.barabasi_albert_graph(n, m, seed=seed).edges()}
+    assert ours == theirs
+    assert len(ours) == m * (n - m)
