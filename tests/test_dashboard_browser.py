@@ -295,7 +295,7 @@ def test_a_lesson_link_opens_teach_mode_and_every_step_clicks_through(browser, s
         title = page.locator(".innovate-teach-title")
         assert title.inner_text() == titles[0]
         page.get_by_text("Jul-Sep 2018: started as a named site").wait_for()
-        for k, expected in enumerate(titles[1:], start=1):
+        for expected in titles[1:]:
             page.locator(".innovate-teach-next").click()
             page.locator(".innovate-teach-title", has_text=expected).wait_for()
             assert title.inner_text() == expected

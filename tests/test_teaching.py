@@ -272,8 +272,8 @@ def test_teach_mode_clicks_through_every_step_and_back_to_explore():
         time.sleep(0.3)
         with context:
             alerts = [" ".join(str(c) for c in w.children) for w in rc.find(v.Alert).widgets]
-    assert any(a.startswith("With a more open culture everywhere (0.2 higher on the 0 to 1 scale): in 2030")
-               for a in alerts), alerts
+    expected = "With a more open culture everywhere (0.2 higher on the 0 to 1 scale): in 2030"
+    assert any(a.startswith(expected) for a in alerts), alerts
     with context:
         click("innovate-teach-leave")
         assert rc.find(v.Btn, class_="innovate-step").widget is not None
