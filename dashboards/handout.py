@@ -713,10 +713,20 @@ def chosen_lessons(lesson_ids: list[str] | None) -> list[Lesson]:
 
 
 @contextlib.contextmanager
-def chromium() -> Iterator[object]:
-    """Debian's chromium driven by Playwright (no browser download); InputError if missing."""
+def check_pdf_tools() -> None:
+    """InputError naming what is missing if PDFs cannot be printed here."""
+    import importlib.util
+
+    if importlib.util.find_spec("playwright") is None:
+        raise InputError("--pdf: needs Playwright (pip install playwright, or the test extra: "
+                         "pip install 'innovate-sim[test]'); without --pdf you get the HTML")
     if not CHROMIUM.is_file():
         raise InputError(f"--pdf: needs chromium at {CHROMIUM} (apt-get install chromium)")
+
+
+def chromium() -> Iterator[object]:
+    """Debian's chromium driven by Playwright (no browser download); InputError if missing."""
+    check_pdf_tools()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
@@ -752,9 +762,12 @@ def write_handouts(out_dir: Path, lesson_ids: list[str] | None = None,
                    pdf: bool = False) -> list[Path]:
     """Write ``<id>.html`` (and with ``pdf`` also ``<id>.pdf``) for each lesson named.
 
-    Every lesson id is checked before anything is written. Returns the files written.
+    Every lesson id, and with ``pdf`` the tools to print, are checked before anything is
+    written. Returns the files written.
     """
     lessons = chosen_lessons(lesson_ids)
+    if pdf:
+        check_pdf_tools()
     out_dir = Path(out_dir)
     pages = {lesson.id: handout_html(lesson) for lesson in lessons}
     written = [write_atomic(out_dir / f"{lesson_id}.html", text.encode("utf-8"))

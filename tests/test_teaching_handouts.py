@@ -239,6 +239,20 @@ def test_innovate_handout_with_an_unknown_lesson_exits_2_with_one_line(tmp_path,
     assert not out.exists()                     # nothing is written before every id is checked
 
 
+def test_pdf_without_playwright_exits_2_with_one_line_before_writing(tmp_path, capsys,
+                                                                     monkeypatch):
+    import importlib.util
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "playwright" else real(name, *a))
+    out = tmp_path / "out"
+    assert main(["handout", "stages", "--out", str(out), "--pdf"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--pdf: needs Playwright" in err
+    assert not out.exists()
+
+
 def test_innovate_handout_writes_one_lesson(tmp_path, capsys):
     assert main(["handout", "stages", "--out", str(tmp_path)]) == 0
     assert sorted(p.name for p in tmp_path.iterdir()) == ["stages.html"]
