@@ -712,7 +712,6 @@ def chosen_lessons(lesson_ids: list[str] | None) -> list[Lesson]:
     return [curriculum().lesson_by_id(lesson_id) for lesson_id in lesson_ids]
 
 
-@contextlib.contextmanager
 def check_pdf_tools() -> None:
     """InputError naming what is missing if PDFs cannot be printed here."""
     import importlib.util
@@ -724,6 +723,7 @@ def check_pdf_tools() -> None:
         raise InputError(f"--pdf: needs chromium at {CHROMIUM} (apt-get install chromium)")
 
 
+@contextlib.contextmanager
 def chromium() -> Iterator[object]:
     """Debian's chromium driven by Playwright (no browser download); InputError if missing."""
     check_pdf_tools()

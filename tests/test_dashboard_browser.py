@@ -33,6 +33,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--no-first-run"]
 SHOTS = os.environ.get("INNOVATE_SCREENSHOTS")
+# Solara's VegaLite widget draws a chart 100 ms after it appears; a chart removed sooner (the
+# test clicks Next as soon as a step shows) makes vega-embed throw this, with nothing visible.
+SOLARA_VEGA_RACE = "Cannot read properties of undefined (reading 'usermeta')"
 TIMEOUT = 30_000
 
 
@@ -332,7 +335,7 @@ def test_a_lesson_link_opens_teach_mode_and_every_step_clicks_through(browser, s
         page.locator(".innovate-teach-leave").click()
         page.locator(".innovate-step").wait_for()
         assert tab.failed == [] and tab.blocked == []
-        assert tab.errors == [], tab.errors
+        assert [e for e in tab.errors if e != SOLARA_VEGA_RACE] == [], tab.errors
     finally:
         tab.close()
 
