@@ -20,7 +20,6 @@ import io
 import os
 import re
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -33,7 +32,7 @@ from dashboards.lessons import (
     EFFECT_SEEDS,
     Effect,
     Lesson,
-    Place,
+    LessonRun,
     Step,
     condition_tally,
     counts_at,
@@ -44,14 +43,13 @@ from dashboards.lessons import (
     first_starters,
     journey_events,
     lesson_link,
+    lesson_run,
     peers,
-    place,
     region_stage_counts,
     region_words,
     short_name,
     with_changes,
 )
-from dashboards.session import Session
 from dashboards.style import (
     APPROACH_COLORS,
     CONDITION_COLORS,
@@ -67,7 +65,6 @@ from sim.config import APPROACHES
 from sim.data import ATTRIBUTION
 from sim.errors import InputError
 from sim.journey import CONDITIONS, STAGES
-from sim.results import RunResult
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -116,28 +113,6 @@ GLOSSARY: tuple[tuple[str, str, frozenset[str]], ...] = (
 
 # -- the lesson's run ----------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class HandoutRun:
-    """A lesson's scenario run to the end, with every authority's history, and its place."""
-
-    lesson: Lesson
-    session: Session
-    where: Place
-
-    @property
-    def result(self) -> RunResult:
-        """The run's results (a :class:`sim.results.RunResult`)."""
-        return self.session.results()
-
-
-def lesson_run(lesson: Lesson) -> HandoutRun:
-    """Run a lesson's scenario (its preset and seed), the same run the Teach mode shows."""
-    session = Session(lesson.settings())
-    session.run()
-    return HandoutRun(lesson=lesson, session=session,
-                      where=place(session.results(), lesson.authority))
-
-
 # -- small HTML pieces ---------------------------------------------------------------------------
 
 def inline_markdown(text: str) -> str:
@@ -184,7 +159,7 @@ def _figure(width_mm: float, height_mm: float) -> tuple[Figure, object]:
     return figure, axes
 
 
-def journey_chart(run: HandoutRun, width_mm: float = 74, height_mm: float = 46) -> str:
+def journey_chart(run: LessonRun, width_mm: float = 74, height_mm: float = 46) -> str:
     """The authority's stage over time, dots coloured by active, paused or ended."""
     a = APPROACHES.index(run.lesson.approach)
     times, stage, status, _ = run.session.history(run.where.index)
@@ -205,7 +180,7 @@ def journey_chart(run: HandoutRun, width_mm: float = 74, height_mm: float = 46) 
     return png_uri(figure)
 
 
-def conditions_chart(run: HandoutRun, width_mm: float = 84, height_mm: float = 41) -> str:
+def conditions_chart(run: LessonRun, width_mm: float = 84, height_mm: float = 41) -> str:
     """The authority's five conditions and readiness (dashed) over time."""
     a = APPROACHES.index(run.lesson.approach)
     times, _, _, conditions = run.session.history(run.where.index)
@@ -224,7 +199,7 @@ def conditions_chart(run: HandoutRun, width_mm: float = 84, height_mm: float = 4
     return png_uri(figure)
 
 
-def region_chart(run: HandoutRun, width_mm: float = 84, height_mm: float = 46) -> str:
+def region_chart(run: LessonRun, width_mm: float = 84, height_mm: float = 46) -> str:
     """How many of the region's authorities are at each stage over time (stacked)."""
     frame = region_stage_counts(run.result, run.where.region, run.lesson.approach)
     wide = frame.pivot(index="time", columns="stage", values="count")[list(STAGES[1:])]
@@ -243,7 +218,7 @@ def region_chart(run: HandoutRun, width_mm: float = 84, height_mm: float = 46) -
 
 # -- the sections, one per kind of step ----------------------------------------------------------
 
-def story_section(run: HandoutRun) -> str:
+def story_section(run: LessonRun) -> str:
     """The authority's journey in plain words, beside its chart (the ``intro`` step).
 
     Every event is listed, unless the lesson also compares scenarios: then the page needs the
@@ -273,7 +248,7 @@ def story_section(run: HandoutRun) -> str:
             f"while active, amber while paused, red after it ended.</p></div></div>")
 
 
-def journey_summary(run: HandoutRun, frame) -> str:
+def journey_summary(run: LessonRun, frame) -> str:
     """A journey in two sentences: its start, setbacks, where it got to, what held it back."""
     first, last = frame.iloc[0], frame.iloc[-1]
     counts = frame["what"].value_counts()
@@ -290,7 +265,7 @@ def journey_summary(run: HandoutRun, frame) -> str:
             f"{last['when']} it was at {last['to_stage']}.{held}")
 
 
-def _episode_marks(run: HandoutRun) -> set[tuple[float, str]]:
+def _episode_marks(run: LessonRun) -> set[tuple[float, str]]:
     """(time, what) of the authority's own events in the lesson's pause and renewal steps."""
     kinds = {"pause": "paused", "end": "ended", "restart": "started again"}
     marks = set()
@@ -305,7 +280,7 @@ def _episode_marks(run: HandoutRun) -> set[tuple[float, str]]:
     return marks
 
 
-def stages_section(run: HandoutRun) -> str:
+def stages_section(run: LessonRun) -> str:
     """The six stages: activities and key questions (the ``stage`` steps)."""
     rows = [[f"<b>{n}. {html.escape(s.name)}</b><br><span class=small>"
              f"{html.escape(', '.join(s.activities))}</span>",
@@ -316,7 +291,7 @@ def stages_section(run: HandoutRun) -> str:
                     "stages"))
 
 
-def conditions_section(run: HandoutRun) -> str:
+def conditions_section(run: LessonRun) -> str:
     """The five conditions, and which carried the journey forward or held it back."""
     events = journey_events(run.result, run.where.agent_id, run.lesson.approach)
     tally = condition_tally(events)
@@ -345,7 +320,7 @@ def _count(n: int) -> str:
     return f"{n} time{'s' * (n != 1)}" if n else "-"
 
 
-def diamond_section(run: HandoutRun) -> str:
+def diamond_section(run: LessonRun) -> str:
     """A blank Diamond 9 (rows of 1, 2, 3, 2 and 1 boxes) and the nine statements to cut out.
 
     The instructions are for paper, not the page's ("enter your diamond here").
@@ -367,7 +342,7 @@ def diamond_section(run: HandoutRun) -> str:
             f"at a time, over {EFFECT_SEEDS} paired runs.</p></div></div>")
 
 
-def region_section(run: HandoutRun) -> str:
+def region_section(run: LessonRun) -> str:
     """The region's authorities by stage, its first starters, and the authority's ties."""
     lesson, where = run.lesson, run.where
     starters = first_starters(run.result, lesson.approach, where)
@@ -397,7 +372,7 @@ def _names(names: list[str]) -> str:
     return ", ".join(short_name(n) for n in names) or "none"
 
 
-def compare_section(run: HandoutRun) -> str:
+def compare_section(run: LessonRun) -> str:
     """Every ``compare`` step: its question and the effect of its change over paired runs.
 
     A chart shows the UK over time as it is and under each change.
@@ -443,7 +418,7 @@ def _start_note(steps: list[Step]) -> str:
             f"numbers.</p>")
 
 
-def compare_chart(run: HandoutRun, steps: list[Step], width_mm: float = 96,
+def compare_chart(run: LessonRun, steps: list[Step], width_mm: float = 96,
                   height_mm: float = 30) -> str:
     """The UK's share at :data:`MEASURE` over time: as it is and with each step's change."""
     from dashboards.compare import run_ensemble
@@ -472,7 +447,7 @@ def compare_chart(run: HandoutRun, steps: list[Step], width_mm: float = 96,
     return png_uri(figure)
 
 
-def compare_effects(run: HandoutRun) -> dict[str, list[Effect]]:
+def compare_effects(run: LessonRun) -> dict[str, list[Effect]]:
     """The effect of each ``compare`` step's change in each of :data:`EFFECT_YEARS`.
 
     Keyed by the step's label; the runs without a change are shared between the steps.
@@ -518,7 +493,7 @@ def difference_words(value: float) -> str:
     return f"{abs(value):.1f} {'more' if value > 0 else 'fewer'}"
 
 
-def summary_section(run: HandoutRun) -> str:
+def summary_section(run: LessonRun) -> str:
     """What the model can and cannot tell us (the ``summary`` step), and room for notes.
 
     The ruled notes box grows to fill the rest of the page.
@@ -530,7 +505,7 @@ def summary_section(run: HandoutRun) -> str:
             "your service?</div>")
 
 
-def _step_text(run: HandoutRun, view: str) -> str:
+def _step_text(run: LessonRun, view: str) -> str:
     step: Step | None = next((s for s in run.lesson.steps if s.view == view), None)
     if step is None or not step.text:
         return ""
@@ -545,7 +520,7 @@ SECTIONS = {"intro": story_section, "stage": stages_section, "conditions": condi
 ORDER = ("stage", "intro", "conditions", "diamond9", "region", "compare", "summary")
 
 
-def sections(run: HandoutRun) -> list[str]:
+def sections(run: LessonRun) -> list[str]:
     """The HTML of every section the lesson's steps call for, in page order."""
     views = {step.view for step in run.lesson.steps}
     return [SECTIONS[view](run) for view in ORDER if view in views]
@@ -626,7 +601,7 @@ code { font-family: "DejaVu Sans Mono", monospace; font-size: 6.9pt; }
 """
 
 
-def header_html(run: HandoutRun) -> str:
+def header_html(run: LessonRun) -> str:
     """Title, lesson number, minutes, approach and authority, and the link to open it."""
     lesson, where = run.lesson, run.where
     lessons = curriculum().lessons
@@ -646,7 +621,7 @@ def lesson_topics(lesson: Lesson) -> set[str]:
     return {step.view for step in lesson.steps} | ({"levers"} if levers else set())
 
 
-def intro_html(run: HandoutRun) -> str:
+def intro_html(run: LessonRun) -> str:
     """Learning outcomes beside the words this handout uses, explained."""
     lesson = run.lesson
     topics = lesson_topics(lesson)
@@ -664,7 +639,7 @@ def reproduce_command(lesson: Lesson) -> str:
     return f"innovate handout {lesson.id} --pdf"
 
 
-def footer_html(run: HandoutRun) -> str:
+def footer_html(run: LessonRun) -> str:
     """The warning, the command that reproduces the numbers, and the data attribution."""
     lesson = run.lesson
     whatifs = (f"; the what-ifs use seeds 0-{EFFECT_SEEDS - 1}"

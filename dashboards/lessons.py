@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dashboards.session import Session
 from dashboards.settings import Settings
 from sim.config import APPROACHES, preset_names, read_toml
 from sim.data import load_uk
@@ -404,6 +405,41 @@ def region_stage_counts(result: RunResult, region: str, approach: str) -> pd.Dat
     rows = [pd.DataFrame({"time": result.times, "stage": STAGES[s], "count": alive[:, s]})
             for s in range(1, len(STAGES))]
     return pd.concat(rows, ignore_index=True)
+
+
+@dataclass(frozen=True)
+class LessonRun:
+    """A lesson's scenario, run to the end, and who it is about.
+
+    Attributes:
+        lesson: the lesson.
+        session: the run (a dashboard session, run to the end).
+        result: its results.
+        where: the authority the lesson follows (the lesson's, or one the trainer chose).
+        seed: the run's seed (the lesson's, or another to show the part chance plays).
+    """
+
+    lesson: Lesson
+    session: Session
+    result: RunResult
+    where: Place
+    seed: int
+
+    @property
+    def settings(self) -> Settings:
+        """The run's settings (the lesson's scenario with this run's seed)."""
+        return self.session.settings
+
+
+def lesson_run(lesson: Lesson, authority: str | None = None, seed: int | None = None
+               ) -> LessonRun:
+    """Run a lesson's scenario to the end, following ``authority`` (default: the lesson's)."""
+    seed = lesson.seed if seed is None else seed
+    session = Session(replace(lesson.settings(), seed=seed))
+    session.run()
+    result = session.results()
+    return LessonRun(lesson=lesson, session=session, result=result,
+                     where=place(result, authority or lesson.authority), seed=seed)
 
 
 # -- what if: paired ensembles ------------------------------------------------------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from dataclasses import dataclass, replace
 
 import altair as alt
 import numpy as np
@@ -19,13 +18,12 @@ import pandas as pd
 import solara
 
 from dashboards.compare import ComparisonView, RunStatus, run_ensemble
-from dashboards.journeys import conditions_frame, story, story_lines
+from dashboards.journeys import _stage_expr, conditions_frame, story, story_lines
 from dashboards.lessons import (
     DIAMOND_ROWS,
     EFFECT_SEEDS,
     Effect,
-    Lesson,
-    Place,
+    LessonRun,
     Step,
     check_diamond,
     condition_tally,
@@ -36,8 +34,8 @@ from dashboards.lessons import (
     fill,
     first_starters,
     journey_events,
+    lesson_run,
     peers,
-    place,
     region_stage_counts,
     region_words,
     short_name,
@@ -46,8 +44,6 @@ from dashboards.lessons import (
     with_changes,
 )
 from dashboards.map_view import MapView
-from dashboards.session import Session
-from dashboards.settings import Settings
 from dashboards.style import (
     CONDITION_COLORS,
     CONDITION_LABELS,
@@ -69,41 +65,6 @@ TEXT_STYLE = {"font-size": "17px", "line-height": "1.5", "max-width": "1100px"}
 _CONDITION_KEYS = (*CONDITIONS, "readiness")
 
 
-@dataclass(frozen=True)
-class LessonRun:
-    """A lesson's scenario, run to the end, and who it is about.
-
-    Attributes:
-        lesson: the lesson.
-        session: the run (a dashboard session, run to the end).
-        result: its results.
-        where: the authority the lesson follows (the lesson's, or one the trainer chose).
-        seed: the run's seed (the lesson's, or another to show the part chance plays).
-    """
-
-    lesson: Lesson
-    session: Session
-    result: RunResult
-    where: Place
-    seed: int
-
-    @property
-    def settings(self) -> Settings:
-        """The run's settings (the lesson's scenario with this run's seed)."""
-        return self.session.settings
-
-
-def lesson_run(lesson: Lesson, authority: str | None = None, seed: int | None = None
-               ) -> LessonRun:
-    """Run a lesson's scenario to the end, following ``authority`` (default: the lesson's)."""
-    seed = lesson.seed if seed is None else seed
-    session = Session(replace(lesson.settings(), seed=seed))
-    session.run()
-    result = session.results()
-    return LessonRun(lesson=lesson, session=session, result=result,
-                     where=place(result, authority or lesson.authority), seed=seed)
-
-
 # -- charts --------------------------------------------------------------------------------------
 
 def _x(window: tuple[float, float]) -> alt.X:
@@ -112,8 +73,7 @@ def _x(window: tuple[float, float]) -> alt.X:
 
 
 def _stage_axis() -> alt.Axis:
-    names = ", ".join(f"'{s}'" for s in STAGES)
-    return alt.Axis(values=list(range(7)), labelExpr=f"[{names}][datum.value]")
+    return alt.Axis(values=list(range(7)), labelExpr=_stage_expr())
 
 
 @functools.lru_cache(maxsize=8)
