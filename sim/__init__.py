@@ -17,12 +17,33 @@ try:
 except PackageNotFoundError:  # running from a source tree that is not installed
     __version__ = "0.1.0"
 
-from sim.agents import Authority
-from sim.config import APPROACHES, NATIONS, Config, load_config, preset_names
-from sim.errors import InputError
-from sim.journey import STAGES, STATUSES
-from sim.model import InnovationModel, run
-from sim.results import RunResult
+# The names below are imported on first use (PEP 562), so that a command that needs only
+# part of the package (``innovate sweep`` in its driver, say) does not import Mesa.
+_EXPORTS = {
+    "Authority": "sim.agents",
+    "APPROACHES": "sim.config", "NATIONS": "sim.config", "Config": "sim.config",
+    "load_config": "sim.config", "preset_names": "sim.config",
+    "InputError": "sim.errors",
+    "STAGES": "sim.journey", "STATUSES": "sim.journey",
+    "InnovationModel": "sim.model", "run": "sim.model",
+    "RunResult": "sim.results",
+}
+
+
+def __getattr__(name: str):
+    """Import a public name from its module on first use."""
+    if name not in _EXPORTS:
+        raise AttributeError(f"module 'sim' has no attribute {name!r}")
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_EXPORTS))
+
 
 __all__ = [
     "APPROACHES",

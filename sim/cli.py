@@ -155,6 +155,10 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _sweep(args: argparse.Namespace) -> int:
+    if args.backend == "local":
+        from sim.workers import local_context
+
+        local_context()     # the workers' server imports the model while we read the file
     from sim.experiment import load_experiment
     from sim.sweep import sweep
 

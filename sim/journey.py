@@ -318,10 +318,14 @@ class Mechanics:
             self.synergy[TIP, CS] = self.synergy[TIP, TS] = config.synergy.tip_to_cs_ts
             self.synergy[CS, TIP] = config.synergy.cs_to_tip
         c = config.conditions
-        # design condition (c) and its log-weight by the number of approaches ever integrated
+        # design condition (c) and its log-weight by the number of approaches ever integrated,
+        # looked up by the pattern of those approaches (bit a set for approach a)
         absorptive = np.minimum(1.0, c.absorptive_initial
                                 + c.absorptive_gain * np.arange(self.width + 1))
-        self.design = np.maximum(1.0 - self.complexity * (1.0 - absorptive[:, None]), 1e-6)
+        by_count = np.maximum(1.0 - self.complexity * (1.0 - absorptive[:, None]), 1e-6)
+        self.pattern_bits = (2 ** np.arange(self.width)).astype(np.uint8)
+        count = [bin(pattern).count("1") for pattern in range(2 ** self.width)]
+        self.design = by_count[count]
         self.design_log = self.weights[2] * np.log(self.design)
 
     def _code_tables(self, config: Config) -> None:
@@ -373,7 +377,7 @@ class Mechanics:
         """A change of director's move by journey code * BUCKETS + bucket of its draw.
 
         The bucket is the number of the two probabilities (pause, go back a stage) at or
-        below the draw (``searchsorted`` on them sorted), so the draw is below the k-th
+        below the draw (compared with both, sorted), so the draw is below the k-th
         smallest exactly when the bucket is at most k. The last bucket never moves.
         """
         sh = config.shocks
@@ -590,7 +594,6 @@ class Mechanics:
             self._progress(s, k, forward_rate, good, funded, integrated, at_four, at_five,
                            out=forward)
             # (forward is zero where a journey is not working)
-            resume = cfg.progression.resume_rate * good
             clear = None
             if self.compliance_until_max > t0:
                 # compliance focus after an inadequate judgement: nothing starts, resumes or
@@ -598,7 +601,7 @@ class Mechanics:
                 clear = (s.compliance_until <= t0)[:, None]
                 waiting, paused = waiting & clear, paused & clear
             np.copyto(forward, prompt, where=waiting)
-            np.copyto(forward, resume, where=paused)
+            np.multiply(good, cfg.progression.resume_rate, out=forward, where=paused)
             if ended.any():
                 cooled = ended & (t0 - s.ended_at >= cfg.prompting.restart_cooldown - EPS)
                 if clear is not None:
@@ -703,9 +706,9 @@ class Mechanics:
             case += 1.0
             np.maximum(case, 1e-6, out=case)
             if self._design_log is None:
-                count = s.integrated_ever.sum(axis=1)
-                f[2] = self.design.take(count, axis=0, mode="clip")
-                self._design_log = self.design_log.take(count, axis=0, mode="clip")
+                pattern = s.integrated_ever.view(np.uint8) @ self.pattern_bits
+                f[2] = self.design.take(pattern, axis=0, mode="clip")
+                self._design_log = self.design_log.take(pattern, axis=0, mode="clip")
             agent_log = log_workforce + w[3] * np.log(np.maximum(s.culture, 1e-6))
             np.exp(w[0] * np.log(case) + self._design_log + log_macro + agent_log[:, None],
                    out=f[5])
@@ -787,57 +790,65 @@ class Mechanics:
         return bool(ending.any())
 
     def _shocks(self, s, code, t0, x, u_agent, u, kind, reason, forced) -> bool:
-        """Changes of director and Ofsted inadequate judgements (on the few agents hit).
+        """Changes of director and Ofsted inadequate judgements.
 
         Their moves change the journey codes ``code`` in place; stage and status follow from
         the codes when the step's moves apply. ``forced`` says whether earlier events of the
-        step have already moved some journeys, which then cannot move again.
+        step have already moved some journeys, which then cannot move again. Both work on
+        whole arrays with masks: on arrays this small that costs less than gathering the few
+        agents hit.
         """
         sh = self.config.shocks
         if x not in self._shock_probability:
             self._shock_probability[x] = (
                 -np.expm1(-sh.leadership_change_rate * x * self.dt), -self.inadequate * x)
         leader_probability, inadequate_exponent = self._shock_probability[x]
-        leaders = (u_agent[:, 0] < leader_probability).nonzero()[0]
-        if len(leaders):
-            s.leader_changed_at[leaders] = t0
-            forced |= self._director_changes(leaders, u[leaders], code, kind, reason, forced)
+        leader = u_agent[:, 0] < leader_probability
+        if leader.any():
+            np.copyto(s.leader_changed_at, t0, where=leader)
+            forced |= self._director_changes(leader, u, code, kind, reason, forced)
         # an inadequate judgement: hazard rate * 2 (1 - culture)
-        hit = (u_agent[:, 1] < -np.expm1(inadequate_exponent * (1.0 - s.culture))).nonzero()[0]
-        if len(hit):
-            forced |= self._inadequate(s, hit, t0, u_agent[hit, 2], code, kind, reason)
+        hit = u_agent[:, 1] < -np.expm1(inadequate_exponent * (1.0 - s.culture))
+        if hit.any():
+            forced |= self._inadequate(s, hit, t0, u_agent[:, 2], code, kind, reason)
         return forced
 
-    def _director_changes(self, leaders, draw, code, kind, reason, forced) -> bool:
+    def _director_changes(self, leader, draw, code, kind, reason, forced) -> bool:
         """A new director pauses working journeys or sends paused ones back a stage."""
-        before = code[leaders]
-        index = before * BUCKETS + self._leader_chances.searchsorted(draw, side="right")
-        if forced:          # journeys already moved this step stay where they are
-            np.copyto(index, before * BUCKETS + BUCKETS - 1, where=kind[leaders] >= 0)
+        low, high = self._leader_chances
+        bucket = (draw >= low).view(np.int8) + (draw >= high).view(np.int8)
+        # the last bucket never moves: agents without a new director, and journeys already
+        # moved this step
+        np.copyto(bucket, BUCKETS - 1, where=~leader[:, None])
+        if forced:
+            np.copyto(bucket, BUCKETS - 1, where=kind >= 0)
+        index = code * BUCKETS
+        index += bucket
         kinds = self._leader_kind.take(index, mode="clip")
         if kinds.max() < 0:
             return False
-        code[leaders] = self._leader_next.take(index, mode="clip")
-        kind[leaders] = np.maximum(kind[leaders], kinds)
-        reason[leaders] = np.maximum(reason[leaders],
-                                     self._leader_reason.take(index, mode="clip"))
+        self._leader_next.take(index, out=code, mode="clip")
+        np.maximum(kind, kinds, out=kind)
+        np.maximum(reason, self._leader_reason.take(index, mode="clip"), out=reason)
         return True
 
     def _inadequate(self, s, hit, t0, draw, code, kind, reason) -> bool:
         """Inadequate judgements: compliance focus, a drop in culture, working journeys pause."""
         low, high = self.config.shocks.inadequate_pause_years
         until = t0 + low + draw * (high - low)
-        s.compliance_until[hit] = until
-        self.compliance_until_max = max(self.compliance_until_max, float(until.max()))
-        s.culture[hit] = np.maximum(
-            0.0, s.culture[hit] - self.config.conditions.culture_inadequate_drop)
-        rows, cols = (self._working.take(code[hit], mode="clip") & (kind[hit] < 0)).nonzero()
-        if not len(rows):
+        np.copyto(s.compliance_until, until, where=hit)
+        self.compliance_until_max = max(self.compliance_until_max,
+                                        float(until.max(where=hit, initial=-np.inf)))
+        drop = self.config.conditions.culture_inadequate_drop
+        np.copyto(s.culture, np.maximum(0.0, s.culture - drop), where=hit)
+        pause = self._working.take(code, mode="clip")
+        pause &= kind < 0
+        pause &= hit[:, None]
+        if not pause.any():
             return False
-        rows = hit[rows]
-        code[rows, cols] += 1       # active -> paused
-        kind[rows, cols] = _K["pause"]
-        reason[rows, cols] = _R["Ofsted inadequate judgement: compliance focus"]
+        code += pause       # active -> paused
+        np.copyto(kind, _K["pause"], where=pause)
+        np.copyto(reason, _R["Ofsted inadequate judgement: compliance focus"], where=pause)
         return True
 
     # -- hazard-driven moves ---------------------------------------------------------------

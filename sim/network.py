@@ -80,19 +80,21 @@ class Network:
 
         An approach whose visibility and matrix are those of the last call keeps its
         exposure; the others are recomputed with the same product (so the same numbers).
+        The returned array is kept for that comparison: treat it as read-only.
         """
+        columns = visible.T.copy()          # one contiguous row per approach
         last = self._last
-        changed = None
         if last is not None and last[0] is matrices:
-            changed = (visible != last[1]).any(axis=0)
-        if changed is None or changed.all():
-            # in C order, like every other journey array (mixed orders make numpy slower)
-            out = np.ascontiguousarray(np.matmul(matrices, visible.T[:, :, None])[:, :, 0].T)
-        else:
-            out = last[2].copy()
-            for a in changed.nonzero()[0]:
-                out[:, a] = matrices[a] @ visible[:, a]
-        self._last = (matrices, visible.copy(), out.copy())
+            changed = (columns != last[1]).any(axis=1)
+            if not changed.all():
+                out = last[2].copy()
+                for a in changed.nonzero()[0]:
+                    out[:, a] = matrices[a] @ columns[a]
+                self._last = (matrices, columns, out)
+                return out
+        # in C order, like every other journey array (mixed orders make numpy slower)
+        out = np.ascontiguousarray(np.matmul(matrices, columns[:, :, None])[:, :, 0].T)
+        self._last = (matrices, columns, out)
         return out
 
     # -- large populations: sparse product and group sums ----------------------------------

@@ -46,7 +46,6 @@ from sim.config import APPROACHES
 from sim.errors import InputError
 from sim.experiment import Experiment, Run
 from sim.metrics import MEASURES
-from sim.results import write_json
 
 Backend = Literal["local", "dask"]
 CURVE_MEASURES = tuple(MEASURES)
@@ -158,6 +157,8 @@ def sweep(experiment: Experiment, out: str | Path, *, workers: int = 1,
           backend: Backend = "local", scheduler: str | None = None, resume: bool = False,
           progress: bool = True) -> SweepSummary:
     """Run every point x replicate of ``experiment`` into ``out``; see the module docstring."""
+    from sim.results import write_json  # imported here: it imports the model
+
     out = Path(out)
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
@@ -229,11 +230,9 @@ def _completed_runs(out: Path) -> set[int]:
 @contextlib.contextmanager
 def _executor(backend: Backend, workers: int, scheduler: str | None) -> Iterator[Executor]:
     if backend == "local":
-        import multiprocessing
+        from sim.workers import local_context
 
-        context = multiprocessing.get_context("forkserver" if sys.platform != "win32"
-                                              else "spawn")
-        with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=local_context()) as pool:
             yield pool
         return
     try:
@@ -267,7 +266,7 @@ def _stream(experiment: Experiment, runs: list[Run], executor: Executor, out: Pa
                   base_digest=digests[points[r.point].scenario],
                   overrides=points[r.point].overrides, metrics=tuple(spec.metrics),
                   curves=spec.curves) for r in runs]
-    size = max(1, min(16, len(tasks) // (workers * 8) or 1))
+    size = max(1, min(8, len(tasks) // (workers * 8) or 1))
     chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     writer = _PartWriter(out / "parts", experiment)
     bar = _progress(total, initial, progress)
