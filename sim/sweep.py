@@ -249,8 +249,15 @@ def _executor(backend: Backend, workers: int, scheduler: str | None) -> Iterator
         with client:
             yield client.get_executor(pure=False)
         return
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      dashboard_address=None, host="127.0.0.1") as cluster, \
+    import dask
+
+    # our own cluster runs nothing but simulations: no statistical profiler sampling every
+    # worker's stack (every 10 ms by default) and no GIL monitor
+    quiet = {"distributed.worker.profile.enabled": False,
+             "distributed.admin.system-monitor.gil.enabled": False}
+    with dask.config.set(quiet), \
+            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                         dashboard_address=None, host="127.0.0.1") as cluster, \
             Client(cluster) as client:
         yield client.get_executor(pure=False)
 
