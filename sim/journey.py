@@ -338,6 +338,7 @@ class Mechanics:
         working, alive = active & started, started & ~ended
         integrated = (stage >= INTEGRATING) & ~ended
         self.code_offset = np.arange(width) * CODES
+        self._approaches = np.arange(width)
         self._others = 1.0 - np.eye(width)      # mask @ this: count of the other approaches
         # before the moves: visibility, forward rate, revisit and end hazards at C = 0 (zero
         # where the move is impossible), the working (active and started) indicator, and the
@@ -790,65 +791,69 @@ class Mechanics:
         return bool(ending.any())
 
     def _shocks(self, s, code, t0, x, u_agent, u, kind, reason, forced) -> bool:
-        """Changes of director and Ofsted inadequate judgements.
+        """Changes of director and Ofsted inadequate judgements (on the few agents hit).
 
         Their moves change the journey codes ``code`` in place; stage and status follow from
         the codes when the step's moves apply. ``forced`` says whether earlier events of the
-        step have already moved some journeys, which then cannot move again. Both work on
-        whole arrays with masks: on arrays this small that costs less than gathering the few
-        agents hit.
+        step have already moved some journeys, which then cannot move again.
         """
         sh = self.config.shocks
         if x not in self._shock_probability:
             self._shock_probability[x] = (
                 -np.expm1(-sh.leadership_change_rate * x * self.dt), -self.inadequate * x)
         leader_probability, inadequate_exponent = self._shock_probability[x]
-        leader = u_agent[:, 0] < leader_probability
-        if leader.any():
-            np.copyto(s.leader_changed_at, t0, where=leader)
-            forced |= self._director_changes(leader, u, code, kind, reason, forced)
+        leaders = (u_agent[:, 0] < leader_probability).nonzero()[0]
+        if len(leaders):
+            s.leader_changed_at[leaders] = t0
+            forced |= self._director_changes(self._journeys(leaders), u, code, kind, reason,
+                                             forced)
         # an inadequate judgement: hazard rate * 2 (1 - culture)
-        hit = u_agent[:, 1] < -np.expm1(inadequate_exponent * (1.0 - s.culture))
-        if hit.any():
-            forced |= self._inadequate(s, hit, t0, u_agent[:, 2], code, kind, reason)
+        hit = (u_agent[:, 1] < -np.expm1(inadequate_exponent * (1.0 - s.culture))).nonzero()[0]
+        if len(hit):
+            forced |= self._inadequate(s, hit, t0, u_agent[hit, 2], code, kind, reason)
         return forced
 
-    def _director_changes(self, leader, draw, code, kind, reason, forced) -> bool:
-        """A new director pauses working journeys or sends paused ones back a stage."""
+    def _journeys(self, agents: np.ndarray) -> np.ndarray:
+        """Flat indices (agent * approaches + approach) of every journey of ``agents``."""
+        return (agents[:, None] * self.width + self._approaches).ravel()
+
+    def _director_changes(self, journeys, draw, code, kind, reason, forced) -> bool:
+        """A new director pauses working journeys or sends paused ones back a stage.
+
+        ``journeys`` are flat indices into the (agents, approaches) arrays: working on the
+        few journeys of the agents hit costs less than masking whole arrays.
+        """
         low, high = self._leader_chances
-        bucket = (draw >= low).view(np.int8) + (draw >= high).view(np.int8)
-        # the last bucket never moves: agents without a new director, and journeys already
-        # moved this step
-        np.copyto(bucket, BUCKETS - 1, where=~leader[:, None])
-        if forced:
-            np.copyto(bucket, BUCKETS - 1, where=kind >= 0)
-        index = code * BUCKETS
-        index += bucket
+        u = draw.take(journeys)
+        bucket = (u >= low).view(np.int8) + (u >= high).view(np.int8)
+        if forced:          # journeys already moved this step stay where they are
+            bucket[kind.take(journeys) >= 0] = BUCKETS - 1
+        index = code.take(journeys) * BUCKETS + bucket
         kinds = self._leader_kind.take(index, mode="clip")
         if kinds.max() < 0:
             return False
-        self._leader_next.take(index, out=code, mode="clip")
-        np.maximum(kind, kinds, out=kind)
-        np.maximum(reason, self._leader_reason.take(index, mode="clip"), out=reason)
+        code.put(journeys, self._leader_next.take(index, mode="clip"))
+        kind.put(journeys, np.maximum(kind.take(journeys), kinds))
+        reason.put(journeys, np.maximum(reason.take(journeys),
+                                        self._leader_reason.take(index, mode="clip")))
         return True
 
     def _inadequate(self, s, hit, t0, draw, code, kind, reason) -> bool:
         """Inadequate judgements: compliance focus, a drop in culture, working journeys pause."""
         low, high = self.config.shocks.inadequate_pause_years
         until = t0 + low + draw * (high - low)
-        np.copyto(s.compliance_until, until, where=hit)
-        self.compliance_until_max = max(self.compliance_until_max,
-                                        float(until.max(where=hit, initial=-np.inf)))
-        drop = self.config.conditions.culture_inadequate_drop
-        np.copyto(s.culture, np.maximum(0.0, s.culture - drop), where=hit)
-        pause = self._working.take(code, mode="clip")
-        pause &= kind < 0
-        pause &= hit[:, None]
-        if not pause.any():
+        s.compliance_until[hit] = until
+        self.compliance_until_max = max(self.compliance_until_max, float(until.max()))
+        s.culture[hit] = np.maximum(
+            0.0, s.culture[hit] - self.config.conditions.culture_inadequate_drop)
+        journeys = self._journeys(hit)
+        journeys = journeys[self._working.take(code.take(journeys), mode="clip")
+                            & (kind.take(journeys) < 0)]
+        if not len(journeys):
             return False
-        code += pause       # active -> paused
-        np.copyto(kind, _K["pause"], where=pause)
-        np.copyto(reason, _R["Ofsted inadequate judgement: compliance focus"], where=pause)
+        code.put(journeys, code.take(journeys) + 1)     # active -> paused
+        kind.put(journeys, _K["pause"])
+        reason.put(journeys, _R["Ofsted inadequate judgement: compliance focus"])
         return True
 
     # -- hazard-driven moves ---------------------------------------------------------------

@@ -98,9 +98,10 @@ class InnovationModel(mesa.Model):
             self.running = False
 
     def run(self) -> RunResult:
-        """Take every remaining step and return the results."""
-        while not self.finished:
-            self.step()
+        """Take every remaining step (through Mesa's scheduler) and return the results."""
+        remaining = self.timeline.steps - min(self.steps, self.timeline.steps)
+        if remaining:
+            self.run_for(remaining)
         return self.results()
 
     def count(self, approach: str, measure: str = "engaged", scope: str = "UK") -> int:
