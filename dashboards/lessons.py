@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import functools
 import math
+import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -22,13 +23,14 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from dashboards.session import Session
 from dashboards.settings import Settings
-from sim.config import APPROACHES, preset_names, read_toml
+from sim.config import APPROACHES, Config, preset_names, read_toml
 from sim.data import load_uk
 from sim.errors import InputError
 from sim.journey import CONDITIONS, STAGES
 from sim.metrics import MEASURES
 from sim.model import InnovationModel
 from sim.results import RunResult
+from sim.scenario import config_key
 
 LESSONS_FILE = Path(__file__).with_name("lessons.toml")
 DIAMOND_ROWS: tuple[int, ...] = (1, 2, 3, 2, 1)     # statements per row, most important first
@@ -511,18 +513,43 @@ def counts_at(settings: Settings, seeds: int, region: str, approach: str, measur
 
     One row per seed 0..seeds-1: shape (seeds, 2).
     """
-    config = settings.config()
-    a, first = APPROACHES.index(approach), MEASURES[measure]
-    out = np.zeros((seeds, 2))
-    for seed in range(seeds):
-        result = InnovationModel(config=config, seed=seed).run()
-        k = int(np.searchsorted(result.times, year + 1e-9) - 1)
-        if k < 0 or math.isnan(year):
-            raise InputError(f"year: {year} is outside the run")
-        region_counts = result.region_counts[k, :, a, first:, :2].sum(axis=(1, 2))
-        out[seed] = (region_counts[list(result.population.regions).index(region)],
-                     region_counts.sum())
-    return out
+    times, alive, regions = _ensemble(settings.config(), seeds)
+    k = int(np.searchsorted(times, year + 1e-9) - 1)
+    if k < 0 or math.isnan(year):
+        raise InputError(f"year: {year} is outside the run")
+    by_region = alive[:, k, :, APPROACHES.index(approach), MEASURES[measure]:].sum(axis=2)
+    return np.stack([by_region[:, regions.index(region)], by_region.sum(axis=1)],
+                    axis=1).astype(float)
+
+
+_ENSEMBLES: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, list[str]]] = {}
+_ENSEMBLE_LOCK = threading.Lock()       # Teach mode runs sessions in several threads
+ENSEMBLE_CACHE = 8                      # configurations whose runs are kept
+
+
+def _ensemble(config: Config, seeds: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """Runs 0..seeds-1 of ``config``, kept per configuration (read-only).
+
+    Returns the step-end times, the journeys not ended by seed, step, region, approach and
+    stage, and the region names. Counting another year or measure of the same runs, or the
+    same runs for another step of a lesson, runs nothing again.
+    """
+    key = (config_key(config), seeds)
+    with _ENSEMBLE_LOCK:
+        found = _ENSEMBLES.get(key)
+    if found is None:
+        by_seed = []
+        for seed in range(seeds):       # keeping only the counts of each run
+            run = InnovationModel(config=config, seed=seed).run()
+            by_seed.append(run.region_counts[..., :2].sum(axis=-1, dtype=np.int32))
+        alive = np.stack(by_seed)
+        alive.flags.writeable = False
+        found = run.times, alive, list(run.population.regions)
+        with _ENSEMBLE_LOCK:
+            if len(_ENSEMBLES) >= ENSEMBLE_CACHE:
+                del _ENSEMBLES[next(iter(_ENSEMBLES))]
+            _ENSEMBLES[key] = found
+    return found
 
 
 def effect(settings: Settings, changes: Changes, label: str, region: str, approach: str,
