@@ -28,10 +28,11 @@ from dashboards.style import (
     years_words,
 )
 from dashboards.vega import Spec, VegaChart, template, with_data
-from sim.config import APPROACHES, preset_names
+from sim.config import APPROACHES, Config, preset_names
 from sim.errors import InputError
-from sim.metrics import MEASURES, first_time, measure_counts, value_at
+from sim.metrics import MEASURES, first_time, value_at
 from sim.model import InnovationModel
+from sim.scenario import ConfigCache, config_key
 
 logger = logging.getLogger(__name__)
 BAND = (5.0, 95.0)          # percentiles of the 90% band
@@ -89,16 +90,35 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
     shares = []
     times = None
     for k, seed in enumerate(seed_list):
-        result = InnovationModel(config=config, seed=seed).run()
-        times = result.times
-        shares.append(np.stack([measure_counts(result.counts, m) for m in MEASURES], axis=-1)
-                      / result.size)
+        times, alive, size, _ = run_counts(config, seed)
+        uk = alive.sum(axis=1)          # (steps, approaches, stages)
+        shares.append(np.stack([uk[..., first:].sum(axis=-1) for first in MEASURES.values()],
+                               axis=-1) / size)
         if progress is not None:
             progress(k + 1, len(seed_list))
     command = settings.command_line()
     return Ensemble(label=label, command=command, seeds=tuple(seed_list), times=times,
                     shares=np.array(shares), dt=config.time.dt,
                     wall_time=time.perf_counter() - started)
+
+
+_RUNS = ConfigCache(400)        # single runs (about 100 KB each)
+
+
+def run_counts(config: Config, seed: int) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+    """One run of ``config``: what comparisons, effect sentences and handouts count.
+
+    Returns its step-end times, its journeys not ended by step, region, approach and stage,
+    its number of authorities and its region names. Kept per process and read-only, so
+    everything that needs the same configuration and seed runs it once.
+    """
+    def build() -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+        result = InnovationModel(config=config, seed=seed).run()
+        alive = result.region_counts[..., :2].sum(axis=-1, dtype=np.int32)
+        alive.flags.writeable = False
+        return result.times, alive, result.size, list(result.population.regions)
+
+    return _RUNS.get((config_key(config), seed), build)
 
 
 def reach_time(ensemble: Ensemble, approach: str, measure: str, threshold: float) -> float:

@@ -26,7 +26,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from dashboards.journeys import story, story_lines
+from dashboards.journeys import KIND_WORDS, story, story_lines
 from dashboards.lessons import (
     DIAMOND_ROWS,
     EFFECT_SEEDS,
@@ -35,8 +35,8 @@ from dashboards.lessons import (
     LessonRun,
     Step,
     condition_tally,
-    counts_at,
     curriculum,
+    difference_words,
     effect,
     episode,
     fill,
@@ -47,6 +47,7 @@ from dashboards.lessons import (
     peers,
     region_stage_counts,
     region_words,
+    runs_in_band,
     short_name,
     with_changes,
 )
@@ -70,7 +71,6 @@ CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run")
-DEFAULT_OUT = Path("handouts")
 DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "teaching"
 MEASURE = "engaged"                 # what the what-if tables count
 EFFECT_YEARS = (2030.0, 2035.0)     # ... and when
@@ -110,8 +110,6 @@ GLOSSARY: tuple[tuple[str, str, frozenset[str]], ...] = (
      frozenset({"levers"})),
 )
 
-
-# -- the lesson's run ----------------------------------------------------------------------------
 
 # -- small HTML pieces ---------------------------------------------------------------------------
 
@@ -252,9 +250,8 @@ def journey_summary(run: LessonRun, frame) -> str:
     """A journey in two sentences: its start, setbacks, where it got to, what held it back."""
     first, last = frame.iloc[0], frame.iloc[-1]
     counts = frame["what"].value_counts()
-    setbacks = [f"{words} {_count(int(counts[what]))}" for what, words in
-                (("paused", "paused"), ("went back a stage", "went back a stage"),
-                 ("ended", "ended")) if what in counts]
+    setbacks = [f"{what} {_count(int(counts[what]))}"
+                for what in (KIND_WORDS[k] for k in ("pause", "revisit", "end")) if what in counts]
     tally = condition_tally(journey_events(run.result, run.where.agent_id, run.lesson.approach))
     weakest = max(tally["back"], key=tally["back"].get)
     held = (f" The condition the model named most often when it stalled: "
@@ -267,7 +264,6 @@ def journey_summary(run: LessonRun, frame) -> str:
 
 def _episode_marks(run: LessonRun) -> set[tuple[float, str]]:
     """(time, what) of the authority's own events in the lesson's pause and renewal steps."""
-    kinds = {"pause": "paused", "end": "ended", "restart": "started again"}
     marks = set()
     for step in run.lesson.steps:
         if step.view != "episode":
@@ -275,7 +271,7 @@ def _episode_marks(run: LessonRun) -> set[tuple[float, str]]:
         found = episode(run.result, run.lesson.approach, step.kind, run.where)
         mine = found[found["agent_id"] == run.where.agent_id]
         wanted = ("pause",) if step.kind == "pause" else ("end", "restart")
-        marks |= {(float(t), kinds[kind]) for t, kind in zip(mine["time"], mine["kind"],
+        marks |= {(float(t), KIND_WORDS[kind]) for t, kind in zip(mine["time"], mine["kind"],
                                                              strict=True) if kind in wanted}
     return marks
 
@@ -390,7 +386,7 @@ def compare_section(run: LessonRun) -> str:
                f"of {EFFECT_SEEDS} runs without and {EFFECT_SEEDS} with the change.</p>"
                f"<p class=small><b>Paired runs:</b> the same {EFFECT_SEEDS} seeds (the same "
                f"chance events) run with and without the change, so a difference comes from "
-               f"the change, not from luck. <b>90% range:</b> in {EFFECT_SEEDS * 9 // 10} of "
+               f"the change, not from luck. <b>90% range:</b> in {runs_in_band(EFFECT_SEEDS)} of "
                f"the {EFFECT_SEEDS} pairs the change fell inside it.</p>")
     chart = (f"<div class=split><div><p class=caption>Share of the UK's authorities "
              f"{html.escape(MEASURE_WORDS[MEASURE])} with {lesson.approach}: mean of "
@@ -424,8 +420,8 @@ def compare_chart(run: LessonRun, steps: list[Step], width_mm: float = 96,
     from dashboards.compare import run_ensemble
 
     lesson = run.lesson
-    ensembles = [run_ensemble(lesson.settings(), EFFECT_SEEDS, "as it is")]
-    ensembles += [run_ensemble(with_changes(lesson.settings(), step.changes), EFFECT_SEEDS,
+    ensembles = [run_ensemble(run.settings, EFFECT_SEEDS, "as it is")]
+    ensembles += [run_ensemble(with_changes(run.settings, step.changes), EFFECT_SEEDS,
                                step.label) for step in steps]
     colours = ["#555555", *SCENARIO_COLORS[::-1], *STAGE_COLORS[3:]]
     figure, axes = _figure(width_mm, height_mm)
@@ -450,13 +446,12 @@ def compare_chart(run: LessonRun, steps: list[Step], width_mm: float = 96,
 def compare_effects(run: LessonRun) -> dict[str, list[Effect]]:
     """The effect of each ``compare`` step's change in each of :data:`EFFECT_YEARS`.
 
-    Keyed by the step's label; the runs without a change are shared between the steps.
+    Keyed by the step's label; every run is kept (:func:`dashboards.compare.run_counts`), so
+    the runs without a change are shared between the steps and the years.
     """
     lesson, where = run.lesson, run.where
-    base = {year: counts_at(lesson.settings(), EFFECT_SEEDS, where.region, lesson.approach,
-                            MEASURE, year) for year in EFFECT_YEARS}
-    return {step.label: [effect(lesson.settings(), step.changes, step.label, where.region,
-                                lesson.approach, measure=MEASURE, year=year, base=base[year])
+    return {step.label: [effect(run.settings, step.changes, step.label, where.region,
+                                lesson.approach, measure=MEASURE, year=year)
                          for year in EFFECT_YEARS]
             for step in lesson.steps if step.view == "compare"}
 
@@ -484,13 +479,6 @@ def _uk_size() -> int:
     from sim.data import load_uk
 
     return len(load_uk().authorities)
-
-
-def difference_words(value: float) -> str:
-    """A difference in authorities in words: '1.9 more', '0.3 fewer', 'no change'."""
-    if abs(value) < 0.05:
-        return "no change"
-    return f"{abs(value):.1f} {'more' if value > 0 else 'fewer'}"
 
 
 def summary_section(run: LessonRun) -> str:

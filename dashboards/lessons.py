@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import functools
 import math
-import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Literal
@@ -21,16 +20,15 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from dashboards.compare import run_counts
 from dashboards.session import Session
 from dashboards.settings import Settings
-from sim.config import APPROACHES, Config, preset_names, read_toml
+from sim.config import APPROACHES, preset_names, read_toml
 from sim.data import load_uk
 from sim.errors import InputError
 from sim.journey import CONDITIONS, STAGES
 from sim.metrics import MEASURES
-from sim.model import InnovationModel
 from sim.results import RunResult
-from sim.scenario import config_key
 
 LESSONS_FILE = Path(__file__).with_name("lessons.toml")
 DIAMOND_ROWS: tuple[int, ...] = (1, 2, 3, 2, 1)     # statements per row, most important first
@@ -485,9 +483,15 @@ class Effect:
         return (f"With {self.label}: in {self.year:.0f}, on average {_signed(mean_r)} of the "
                 f"{self.region_size} authorities in {region_words(self.region)} are {doing} "
                 f"{APPROACH_NAMES[self.approach]} ({self.base[:, 0].mean():.1f} without the "
-                f"change; in 18 of 20 runs the difference was {_between(low_r, high_r)}"
+                f"change; in {runs_in_band(len(self.base))} of {len(self.base)} runs the "
+                f"difference was {_between(low_r, high_r)}"
                 f"{_unclear(low_r, high_r)}), and {_signed(mean_uk)} across the UK "
                 f"({_between(low_uk, high_uk)}{_unclear(low_uk, high_uk)}).")
+
+
+def runs_in_band(runs: int) -> int:
+    """How many of ``runs`` paired runs fall inside the band of :data:`BAND` (18 of 20)."""
+    return round(runs * (BAND[1] - BAND[0]) / 100)
 
 
 def _signed(value: float) -> str:
@@ -500,11 +504,15 @@ def _unclear(low: float, high: float) -> str:
     return "; too small to tell apart from chance" if low < 0 < high else ""
 
 
+def difference_words(value: float) -> str:
+    """A difference in authorities in words: '1.9 more', '0.3 fewer', 'no change'."""
+    return "no change" if abs(value) < 0.05 else _signed(value)
+
+
 def _between(low: float, high: float) -> str:
     if abs(high - low) < 0.05:
         return _signed(low)
-    words = [("no change" if abs(v) < 0.05 else _signed(v)) for v in (low, high)]
-    return f"between {words[0]} and {words[1]}"
+    return f"between {difference_words(low)} and {difference_words(high)}"
 
 
 def counts_at(settings: Settings, seeds: int, region: str, approach: str, measure: str,
@@ -513,43 +521,17 @@ def counts_at(settings: Settings, seeds: int, region: str, approach: str, measur
 
     One row per seed 0..seeds-1: shape (seeds, 2).
     """
-    times, alive, regions = _ensemble(settings.config(), seeds)
-    k = int(np.searchsorted(times, year + 1e-9) - 1)
-    if k < 0 or math.isnan(year):
-        raise InputError(f"year: {year} is outside the run")
-    by_region = alive[:, k, :, APPROACHES.index(approach), MEASURES[measure]:].sum(axis=2)
-    return np.stack([by_region[:, regions.index(region)], by_region.sum(axis=1)],
-                    axis=1).astype(float)
-
-
-_ENSEMBLES: dict[tuple[str, int], tuple[np.ndarray, np.ndarray, list[str]]] = {}
-_ENSEMBLE_LOCK = threading.Lock()       # Teach mode runs sessions in several threads
-ENSEMBLE_CACHE = 8                      # configurations whose runs are kept
-
-
-def _ensemble(config: Config, seeds: int) -> tuple[np.ndarray, np.ndarray, list[str]]:
-    """Runs 0..seeds-1 of ``config``, kept per configuration (read-only).
-
-    Returns the step-end times, the journeys not ended by seed, step, region, approach and
-    stage, and the region names. Counting another year or measure of the same runs, or the
-    same runs for another step of a lesson, runs nothing again.
-    """
-    key = (config_key(config), seeds)
-    with _ENSEMBLE_LOCK:
-        found = _ENSEMBLES.get(key)
-    if found is None:
-        by_seed = []
-        for seed in range(seeds):       # keeping only the counts of each run
-            run = InnovationModel(config=config, seed=seed).run()
-            by_seed.append(run.region_counts[..., :2].sum(axis=-1, dtype=np.int32))
-        alive = np.stack(by_seed)
-        alive.flags.writeable = False
-        found = run.times, alive, list(run.population.regions)
-        with _ENSEMBLE_LOCK:
-            if len(_ENSEMBLES) >= ENSEMBLE_CACHE:
-                del _ENSEMBLES[next(iter(_ENSEMBLES))]
-            _ENSEMBLES[key] = found
-    return found
+    config = settings.config()
+    a, first = APPROACHES.index(approach), MEASURES[measure]
+    out = np.zeros((seeds, 2))
+    for seed in range(seeds):
+        times, alive, _, regions = run_counts(config, seed)
+        k = int(np.searchsorted(times, year + 1e-9) - 1)
+        if k < 0 or math.isnan(year):
+            raise InputError(f"year: {year} is outside the run")
+        by_region = alive[k, :, a, first:].sum(axis=1)
+        out[seed] = by_region[regions.index(region)], by_region.sum()
+    return out
 
 
 def effect(settings: Settings, changes: Changes, label: str, region: str, approach: str,
@@ -557,7 +539,8 @@ def effect(settings: Settings, changes: Changes, label: str, region: str, approa
            base: np.ndarray | None = None) -> Effect:
     """What ``changes`` do to ``settings``, over ``seeds`` paired runs.
 
-    Pass ``base`` (the counts without the change, from :func:`counts_at`) to reuse it.
+    Every run is kept (:func:`dashboards.compare.run_counts`), so the runs without the change
+    are run once for all the changes tried. ``base`` (from :func:`counts_at`) may be given.
     """
     if base is None:
         base = counts_at(settings, seeds, region, approach, measure, year)

@@ -27,7 +27,6 @@ from dashboards.lessons import (
     Step,
     check_diamond,
     condition_tally,
-    counts_at,
     curriculum,
     effect,
     episode,
@@ -277,7 +276,6 @@ def TryView(run: LessonRun):
     direction = solara.use_reactive("stronger")
     outcome = solara.use_reactive(None)
     error = solara.use_reactive(None)
-    base = solara.use_memo(lambda: {}, [id(run)])        # counts without a change, per lesson
 
     def work() -> None:
         error.set(None)
@@ -287,11 +285,7 @@ def TryView(run: LessonRun):
         try:
             changed = InnovationModel(config=with_changes(run.settings, changes).config(),
                                       seed=run.seed).run()
-            if "counts" not in base:
-                base["counts"] = counts_at(run.settings, EFFECT_SEEDS, where.region,
-                                           lesson.approach, "integrating", 2030.0)
-            result = effect(run.settings, changes, words, where.region, lesson.approach,
-                            base=base["counts"])
+            result = effect(run.settings, changes, words, where.region, lesson.approach)
         except InputError as exc:
             error.set(str(exc))
             return
@@ -365,12 +359,9 @@ def DiamondView(run: LessonRun):
         error.set(None)
         try:
             chosen = top_three(rows.value)
-            base = counts_at(run.settings, EFFECT_SEEDS, where.region, lesson.approach,
-                             "integrating", 2030.0)
             found = [effect(run.settings, statements[i].test,
                             f"\u201c{statements[i].text.rstrip('.')}\u201d made true for every "
-                            f"authority", where.region,
-                            lesson.approach, base=base) for i in chosen]
+                            f"authority", where.region, lesson.approach) for i in chosen]
         except InputError as exc:
             error.set(str(exc))
             return

@@ -18,7 +18,6 @@ dated events and shocks), and all moves then apply together.
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -26,7 +25,7 @@ import numpy as np
 from sim.config import APPROACHES, NATIONS, Config
 from sim.network import Network
 from sim.population import Population, authorities
-from sim.scenario import Timeline, agent_budget, config_key, workforce_rates
+from sim.scenario import ConfigCache, Timeline, agent_budget, config_key, workforce_rates
 
 STAGES: tuple[str, ...] = ("Not started", "Mobilising", "Designing", "Developing",
                            "Integrating", "Growing", "Wider system change")
@@ -227,9 +226,8 @@ class ScenarioTables:
     crisis: np.ndarray
 
 
-_SCENARIOS: dict[str, tuple[np.ndarray, ScenarioTables]] = {}
-_CONSTANTS: dict[str, dict] = {}
-_CACHE_LOCK = threading.RLock()     # the dashboard runs models in several threads
+_SCENARIOS = ConfigCache(SCENARIO_CACHE)    # input sets and scenario tables
+_CONSTANTS = ConfigCache(SCENARIO_CACHE)    # rates and journey-code tables
 
 
 class Mechanics:
@@ -263,20 +261,17 @@ class Mechanics:
         They depend only on the configuration, so the runs of one configuration in a process
         share them; they are read-only.
         """
-        key = config_key(config)
-        with _CACHE_LOCK:
-            if key not in _CONSTANTS:
-                if len(_CONSTANTS) >= SCENARIO_CACHE:
-                    del _CONSTANTS[next(iter(_CONSTANTS))]
-                before = set(vars(self))
-                self._rates(config)
-                self._code_tables(config)
-                added = {name: value for name, value in vars(self).items() if name not in before}
-                for value in added.values():
-                    if isinstance(value, np.ndarray):
-                        value.flags.writeable = False
-                _CONSTANTS[key] = added
-            vars(self).update(_CONSTANTS[key])
+        def build() -> dict:
+            before = set(vars(self))
+            self._rates(config)
+            self._code_tables(config)
+            added = {name: value for name, value in vars(self).items() if name not in before}
+            for value in added.values():
+                if isinstance(value, np.ndarray):
+                    value.flags.writeable = False
+            return added
+
+        vars(self).update(_CONSTANTS.get(config_key(config), build))
 
     def _rates(self, config: Config) -> None:
         approaches = [config.approaches[a] for a in APPROACHES]
@@ -438,20 +433,17 @@ class Mechanics:
         Both depend only on the configuration (the tables cover every real authority), so the
         runs of one configuration in a process share them; they are read-only.
         """
-        key = config_key(config)
-        with _CACHE_LOCK:
-            if key not in _SCENARIOS:
-                if len(_SCENARIOS) >= SCENARIO_CACHE:
-                    del _SCENARIOS[next(iter(_SCENARIOS))]
-                input_id, steps = self._distinct_inputs(config, timeline)
-                tables = self._scenario_tables(steps)
-                # C order: the step mixes these with its own arrays, which costs less in one order
-                tables = ScenarioTables(**{f.name: np.ascontiguousarray(getattr(tables, f.name))
-                                           for f in fields(tables)})
-                for array in (input_id, *(getattr(tables, f.name) for f in fields(tables))):
-                    array.flags.writeable = False
-                _SCENARIOS[key] = input_id, tables
-            return _SCENARIOS[key]
+        def build() -> tuple[np.ndarray, ScenarioTables]:
+            input_id, steps = self._distinct_inputs(config, timeline)
+            tables = self._scenario_tables(steps)
+            # C order: the step mixes these with its own arrays, which costs less in one order
+            tables = ScenarioTables(**{f.name: np.ascontiguousarray(getattr(tables, f.name))
+                                       for f in fields(tables)})
+            for array in (input_id, *(getattr(tables, f.name) for f in fields(tables))):
+                array.flags.writeable = False
+            return input_id, tables
+
+        return _SCENARIOS.get(config_key(config), build)
 
     @staticmethod
     def _distinct_inputs(config: Config, timeline: Timeline) -> tuple[np.ndarray, np.ndarray]:

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import functools
 import threading
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
 
@@ -71,10 +73,37 @@ class Timeline:
         return len(self.start)
 
 
+class ConfigCache:
+    """Values that depend only on a configuration, kept per process for the last ``size`` keys.
+
+    Keys usually start with :func:`config_key`. Safe to share between threads (the dashboard
+    runs models in several threads). Values are built outside the lock, so threads never wait
+    for each other's builds; two threads asking for a new key at once may both build it, and
+    both get the value stored first.
+    """
+
+    def __init__(self, size: int):
+        self.size = size
+        self._values: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """The value kept for ``key``, built by ``build()`` the first time it is asked for."""
+        with self._lock:
+            if key in self._values:
+                return self._values[key]
+        value = build()
+        with self._lock:
+            if key not in self._values:
+                if len(self._values) >= self.size:
+                    del self._values[next(iter(self._values))]
+                self._values[key] = value
+            return self._values[key]
+
+
 _KEYS: dict[int, tuple[Config, str]] = {}
-_TIMELINES: dict[str, Timeline] = {}
 _CACHE_LOCK = threading.Lock()     # the dashboard runs models in several threads
-TIMELINE_CACHE = 8      # timelines kept per process (real authorities only)
+_TIMELINES = ConfigCache(8)        # timelines of the real authorities
 
 
 def config_key(config: Config) -> str:
@@ -99,20 +128,16 @@ def shared_timeline(config: Config, population: Population) -> Timeline:
     """
     if not population.is_real:
         return compile_timeline(config, population)
-    key = config_key(config)
-    with _CACHE_LOCK:
-        timeline = _TIMELINES.get(key)
-        if timeline is None:
-            if len(_TIMELINES) >= TIMELINE_CACHE:
-                del _TIMELINES[next(iter(_TIMELINES))]
-            timeline = _TIMELINES[key] = compile_timeline(config, population)
-            arrays = [getattr(timeline, f.name) for f in fields(timeline)]
-            arrays += [*timeline.census,
-                       *(s.agents for ss in timeline.seedings.values() for s in ss)]
-            for array in arrays:
-                if isinstance(array, np.ndarray):
-                    array.flags.writeable = False
+    def build() -> Timeline:
+        timeline = compile_timeline(config, population)
+        arrays = [getattr(timeline, f.name) for f in fields(timeline)]
+        arrays += [*timeline.census, *(s.agents for ss in timeline.seedings.values() for s in ss)]
+        for array in arrays:
+            if isinstance(array, np.ndarray):
+                array.flags.writeable = False
         return timeline
+
+    return _TIMELINES.get(config_key(config), build)
 
 
 def compile_timeline(config: Config, population: Population) -> Timeline:
