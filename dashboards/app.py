@@ -31,7 +31,7 @@ from dashboards.uptake import UptakeTab
 from sim.boundaries import ATTRIBUTION
 from sim.config import APPROACHES
 from sim.data import ATTRIBUTION as DATA_ATTRIBUTION
-from sim.errors import InputError
+from sim.errors import InputError, shown
 
 logger = logging.getLogger(__name__)
 PLAY_INTERVAL = 0.25        # seconds between steps while playing
@@ -53,7 +53,8 @@ def guarded(action: Callable[[], None], report: Callable[[tuple[str, str] | None
             report(("error", str(error)))
         except Exception as error:  # the page must survive anything a user does
             logger.exception("dashboard action failed")
-            report(("error", f"Something went wrong: {type(error).__name__}: {error}"))
+            report(("error", f"Something went wrong: {type(error).__name__}: "
+                             f"{shown(str(error), 200, quoted=False)}"))
     return run
 
 

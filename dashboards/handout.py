@@ -65,9 +65,10 @@ from dashboards.style import (
 from sim.config import APPROACHES
 from sim.data import ATTRIBUTION
 from sim.errors import InputError
+from sim.io import output_folder
 from sim.journey import CONDITIONS, STAGES
 
-CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run")
@@ -682,8 +683,23 @@ def check_pdf_tools() -> None:
     if importlib.util.find_spec("playwright") is None:
         raise InputError("--pdf: needs Playwright (pip install playwright, or the test extra: "
                          "pip install 'innovate-sim[test]'); without --pdf you get the HTML")
-    if not CHROMIUM.is_file():
-        raise InputError(f"--pdf: needs chromium at {CHROMIUM} (apt-get install chromium)")
+    if find_chromium() is None:
+        raise InputError("--pdf: needs Chromium (Debian: apt-get install chromium; or set "
+                         "CHROMIUM to its path); without --pdf you get the HTML")
+
+
+def find_chromium() -> Path | None:
+    """Chromium or Chrome: ``$CHROMIUM`` if set, else the first of CHROMIUM_NAMES on PATH."""
+    import shutil
+
+    if os.environ.get("CHROMIUM"):
+        path = Path(os.environ["CHROMIUM"])
+        return path if path.is_file() else None
+    for name in CHROMIUM_NAMES:
+        found = shutil.which(name)
+        if found:
+            return Path(found)
+    return None
 
 
 @contextlib.contextmanager
@@ -693,7 +709,7 @@ def chromium() -> Iterator[object]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True,
+        browser = playwright.chromium.launch(executable_path=str(find_chromium()), headless=True,
                                              args=list(CHROMIUM_ARGS))
         try:
             yield browser
@@ -731,7 +747,7 @@ def write_handouts(out_dir: Path, lesson_ids: list[str] | None = None,
     lessons = chosen_lessons(lesson_ids)
     if pdf:
         check_pdf_tools()
-    out_dir = Path(out_dir)
+    out_dir = output_folder(out_dir)
     pages = {lesson.id: handout_html(lesson) for lesson in lessons}
     written = [write_atomic(out_dir / f"{lesson_id}.html", text.encode("utf-8"))
                for lesson_id, text in pages.items()]

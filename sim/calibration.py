@@ -34,7 +34,6 @@ import datetime as dt
 import difflib
 import json
 import math
-import multiprocessing
 import os
 import platform
 import random
@@ -71,6 +70,7 @@ from sim.config import (
 )
 from sim.data import load_uk
 from sim.errors import InputError
+from sim.io import output_folder
 from sim.metrics import measure_counts, value_at
 
 PRIOR_KINDS = ("uniform", "loguniform")
@@ -509,12 +509,10 @@ def ordered_map(workers: int):
         return
     # A forkserver (single-threaded, with the model and pyabc imported once) rather than fork:
     # forking this process is unsafe once pyarrow or sqlite have started threads.
-    method = "forkserver" if "forkserver" in multiprocessing.get_all_start_methods() \
-        else "spawn"
-    context = multiprocessing.get_context(method)
-    if method == "forkserver":
-        context.set_forkserver_preload(["sim.model", "sim.calibration", "pyabc"])
-    with context.Pool(workers) as pool:
+    from sim.workers import local_context, watch_driver
+
+    context = local_context(["sim.model", "sim.calibration", "pyabc"])
+    with context.Pool(workers, initializer=watch_driver, initargs=(os.getpid(),)) as pool:
         yield lambda function, items: pool.map(function, list(items), chunksize=1)
 
 
@@ -1037,9 +1035,7 @@ def main(experiment_file: str | Path, *, out: str | Path | None = None,
     if workers is not None and not 1 <= workers <= 256:
         raise InputError(f"--workers: must be a whole number from 1 to 256 (got {workers})")
     experiment, base = load_experiment(experiment_file, workers=workers, seed=seed)
-    folder = Path(out) if out is not None else Path("results") / experiment.name
-    if folder.exists() and not folder.is_dir():
-        raise InputError(f"--out {folder}: exists and is not a folder")
+    folder = output_folder(Path(out) if out is not None else Path("results") / experiment.name)
     try:
         import pyabc  # noqa: F401
     except ImportError:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from sim.config import APPROACHES, describe_presets, load_config, parameter_table, parse_override
 from sim.errors import InputError
+from sim.io import output_folder
 
 EXIT_BAD_INPUT = 2
 
@@ -131,6 +132,10 @@ def main(argv: list[str] | None = None) -> int:
     except InputError as error:
         print(f"innovate: error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
+    except OSError as error:        # a file that cannot be read or written: one line too
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"innovate: error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -138,9 +143,7 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides = [parse_override(item) for item in args.overrides]
     config = load_config(args.scenario, overrides)
-    out = args.out or Path("results") / f"{config.name}-seed{args.seed}"
-    if out.exists() and not out.is_dir():
-        raise InputError(f"--out {out}: exists and is not a folder")
+    out = output_folder(args.out or Path("results") / f"{config.name}-seed{args.seed}")
     result = InnovationModel(config=config, seed=args.seed).run()
     print(f"Scenario '{config.name}' (seed {args.seed}): {result.size} authorities, "
           f"{len(result.times)} steps to {result.times[-1]:g}, {result.wall_time:.2f} s")

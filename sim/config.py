@@ -24,7 +24,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from sim.errors import InputError
+from sim.errors import SHOWN_CHARACTERS, InputError, shown
 
 APPROACHES: tuple[str, ...] = ("CS", "TIP", "TS")
 NATIONS: tuple[str, ...] = ("England", "Wales", "Scotland", "Northern Ireland")
@@ -761,23 +761,28 @@ def parse_override(item: str) -> tuple[str, Any]:
     key, sep, text = item.partition("=")
     key = key.strip()
     if not sep or not key:
-        raise InputError(f"--set {item!r}: expected KEY=VALUE, e.g. approaches.CS.q=0.4")
+        raise InputError(f"--set {shown(item)}: expected KEY=VALUE, e.g. approaches.CS.q=0.4")
     try:
         value = tomllib.loads(f"v = {text.strip()}")["v"]
     except tomllib.TOMLDecodeError:
         value = text.strip()
+    except ValueError:          # e.g. a whole number longer than Python reads (4300 digits)
+        raise InputError(f"--set {shown(key)}: the value {shown(text.strip())} is not a "
+                         "number, true/false or text that can be read") from None
     return key, value
 
 
 def _apply_override(raw: dict, key: str, value: Any) -> None:
     parts = key.replace("__", ".").split(".")
+    key = shown(key, 2 * SHOWN_CHARACTERS, quoted=False)       # as echoed in errors
     if parts[0] == "events":
         if len(parts) < 3:
             raise InputError(f"{key}: use events.<id>.<field>, e.g. events.cs-wt2023.enabled")
         matches = [e for e in raw.get("events", []) if e.get("id") == parts[1]]
         if not matches:
             ids = ", ".join(e.get("id", "?") for e in raw.get("events", []))
-            raise InputError(f"{key}: no event with id {parts[1]!r}; events are: {ids or 'none'}")
+            raise InputError(f"{key}: no event with id {shown(parts[1])}; events are: "
+                             f"{ids or 'none'}")
         target, parts = matches[0], parts[2:]
     else:
         target = raw
@@ -789,7 +794,7 @@ def _apply_override(raw: dict, key: str, value: Any) -> None:
             if nxt is None:
                 nxt = target[part] = {}
         if not isinstance(nxt, dict | list):
-            raise InputError(f"{key}: {part!r} is a value, not a table")
+            raise InputError(f"{key}: {shown(part)} is a value, not a table")
         target = nxt
     if isinstance(target, list):
         target[_list_index(target, parts[-1], key)] = value
@@ -803,8 +808,8 @@ def _list_index(items: list, part: str, key: str) -> int:
     For example ``progression.years_per_stage.2=1.5``.
     """
     if not part.isdigit() or int(part) >= len(items):
-        raise InputError(f"--set: {key}: {part!r} is not a position in this list of {len(items)}; "
-                         f"use 0 to {len(items) - 1}")
+        raise InputError(f"--set: {key}: {shown(part)} is not a position in this list of "
+                         f"{len(items)}; use 0 to {len(items) - 1}")
     return int(part)
 
 
@@ -843,8 +848,9 @@ def validate(raw: Mapping, source: str = "<config>", overridden: set[str] = froz
     try:
         return Config.model_validate(raw)
     except ValidationError as exc:
-        message = _describe(exc.errors()[0], raw)
-        key = message.split(":", 1)[0]
+        error = exc.errors()[0]
+        message = _describe(error, raw)
+        key = _dotted(list(error["loc"]), raw)
         from_override = any(o == key or o.startswith(f"{key}.") or message.startswith(o)
                             for o in overridden)
         raise InputError(f"{'--set' if from_override else source}: {message}") from None
@@ -852,7 +858,7 @@ def validate(raw: Mapping, source: str = "<config>", overridden: set[str] = froz
 
 def _describe(error: dict, raw: Mapping) -> str:
     loc = list(error["loc"])
-    key = _dotted(loc, raw)
+    key = shown(_dotted(loc, raw), 2 * SHOWN_CHARACTERS, quoted=False)
     kind = error["type"]
     if kind == "extra_forbidden":
         allowed = _allowed(loc[:-1], raw)
@@ -869,8 +875,8 @@ def _describe(error: dict, raw: Mapping) -> str:
     if kind == "value_error":
         return f"{key}: {message}" if key else message
     got = error.get("input")
-    shown = "" if isinstance(got, dict | list) else f" (got {got!r})"
-    return f"{key}: {message[0].lower()}{message[1:]}{shown}"
+    echo = "" if isinstance(got, dict | list) else f" (got {shown(got)})"
+    return f"{key}: {message[0].lower()}{message[1:]}{echo}"
 
 
 def _dotted(loc: list, raw: Mapping) -> str:

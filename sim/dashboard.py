@@ -4,22 +4,28 @@ The server binds 127.0.0.1 unless ``--host`` says otherwise, so only this machin
 page. Every browser tab gets its own model: two people never see each other's runs.
 
 Solara's page loads its JavaScript (Vue, Vuetify, Vega) through the server's ``/_solara/cdn/``
-proxy, which downloads it from a public CDN the first time and keeps it in
-``<python prefix>/share/solara/cdn``. On a closed network, fill that cache once from the npm
-registry with ``innovate dashboard --install-assets`` (needs ``npm``); after that the dashboard
-needs no internet at all.
+proxy, which looks in ``<python prefix>/share/solara/cdn`` before it would go to a public CDN.
+The install (``python3 install.py``) and otherwise the first start fill that cache from the npm
+registry, with pinned versions and digests and no npm needed; after that the dashboard needs no
+internet at all. Where the JavaScript cannot be had, the page says so and what to do.
 """
 
 from __future__ import annotations
 
 import argparse
+import base64
+import hashlib
+import html
+import http.server
+import io
 import os
 import shutil
-import subprocess
 import sys
 import tarfile
 import tempfile
+import urllib.request
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 from sim.cli import whole_number
@@ -28,31 +34,58 @@ from sim.errors import InputError
 APP = "dashboards.app"
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
-# (folder in Solara's asset cache, npm package spec): what the page requests through the proxy
-# with ipyvue/ipyvuetify < 3 (the Vue 2 app), requirejs, Font Awesome, the Vega trio of Solara's
-# VegaLite widget, and mermaid and KaTeX, which solara.Markdown always loads. The folder name
-# must be the spec the page asks for (vega@5).
-ASSETS: tuple[tuple[str, str], ...] = (
-    ("@widgetti/solara-vuetify-app@10.1.1", "@widgetti/solara-vuetify-app@10.1.1"),
-    ("requirejs@2.3.6", "requirejs@2.3.6"),
-    ("font-awesome@4.5.0", "font-awesome@4.5.0"),
-    ("vega@5", "vega@5"),
-    ("vega-lite@5", "vega-lite@5"),
-    ("vega-embed@6", "vega-embed@6"),
-    ("mermaid@10.8.0", "mermaid@10.8.0"),
-    ("katex@0.16.9", "katex@0.16.9"),
+REGISTRY = "https://registry.npmjs.org"
+
+
+@dataclass(frozen=True)
+class Asset:
+    """One npm package the page loads through Solara's CDN proxy, pinned and checked.
+
+    ``folder`` is the spec the page asks for (``vega@5``), which is the folder Solara's proxy
+    looks in; ``probe`` is a file that proves the package was unpacked there.
+    """
+
+    folder: str
+    package: str
+    version: str
+    integrity: str
+    probe: str
+
+    @property
+    def tarball(self) -> str:
+        """The tarball's path in an npm registry."""
+        return f"{self.package}/-/{self.package.rsplit('/', 1)[-1]}-{self.version}.tgz"
+
+
+# What the page requests with ipyvue/ipyvuetify < 3 (the Vue 2 app): requirejs, Font Awesome,
+# the Vega trio of Solara's VegaLite widget, and mermaid and KaTeX, which solara.Markdown always
+# loads. Versions and sha512 digests are those of the npm registry.
+ASSETS: tuple[Asset, ...] = (
+    Asset("@widgetti/solara-vuetify-app@10.1.1", "@widgetti/solara-vuetify-app", "10.1.1",
+          "sha512-Cdu6G7KIBeohT2jyeQUEDr61dhEozY23St+iDwfA3+ZyPZyoIza/nS4W2g8+dbs0Xhb+WQnXlaRI92TLgeY/Jw==",
+          "dist/solara-vuetify-app8.min.js"),
+    Asset("requirejs@2.3.6", "requirejs", "2.3.6",
+          "sha512-ipEzlWQe6RK3jkzikgCupiTbTvm4S0/CAU5GlgptkN5SO6F3u0UD0K18wy6ErDqiCyP4J4YYe1HuAShvsxePLg==",
+          "require.js"),
+    Asset("font-awesome@4.5.0", "font-awesome", "4.5.0",
+          "sha512-XGGY8CN/NT8e5fKOC/K7CESNQ3+2oYOfZqwZcKgEMtcmTiHtFIH+XZWRoU0HtcdwhtSkpWXLfTIUlTdJ4PhX8A==",
+          "css/font-awesome.min.css"),
+    Asset("vega@5", "vega", "5.33.1",
+          "sha512-1fArfVDUqVbb5z8n+/nVQb+VNBzx8svY6CrsyTK4Ujm4yrd9I1auoKxBAPXLCavY1LcrbHUskQbGUP8gXOzyQw==",
+          "build/vega.min.js"),
+    Asset("vega-lite@5", "vega-lite", "5.23.0",
+          "sha512-l4J6+AWE3DIjvovEoHl2LdtCUkfm4zs8Xxx7INwZEAv+XVb6kR6vIN1gt3t2gN2gs/y4DYTs/RPoTeYAuEg6mA==",
+          "build/vega-lite.min.js"),
+    Asset("vega-embed@6", "vega-embed", "6.29.0",
+          "sha512-PmlshTLtLFLgWtF/b23T1OwX53AugJ9RZ3qPE2c01VFAbgt3/GSNI/etzA/GzdrkceXFma+FDHNXUppKuM0U6Q==",
+          "build/vega-embed.min.js"),
+    Asset("mermaid@10.8.0", "mermaid", "10.8.0",
+          "sha512-9CzfSreRjdDJxX796+jW4zjEq0DVw5xVF0nWsqff8OTbrt+ml0TZ5PyYUjjUZJa2NYxYJZZXewEquxGiM8qZEA==",
+          "dist/mermaid.min.js"),
+    Asset("katex@0.16.9", "katex", "0.16.9",
+          "sha512-fsSYjWS0EEOwvy81j3vRA8TEAhQhKiqO+FQaKWp0m39qwOzHVBgAUBIXWj1pB+O2W3fIpNa6Y9KSKCVbfPhyAQ==",
+          "dist/contrib/auto-render.min.js"),
 )
-# a file in each package that proves it was unpacked
-_PROBES = {
-    "@widgetti/solara-vuetify-app@10.1.1": "dist/solara-vuetify-app8.min.js",
-    "requirejs@2.3.6": "require.js",
-    "font-awesome@4.5.0": "css/font-awesome.min.css",
-    "vega@5": "build/vega.min.js",
-    "vega-lite@5": "build/vega-lite.min.js",
-    "vega-embed@6": "build/vega-embed.min.js",
-    "mermaid@10.8.0": "dist/mermaid.min.js",
-    "katex@0.16.9": "dist/contrib/auto-render.min.js",
-}
 
 
 def asset_cache() -> Path:
@@ -64,41 +97,60 @@ def asset_cache() -> Path:
 def missing_assets(cache: Path | None = None) -> list[str]:
     """The asset folders not yet in the cache (empty when the page can load offline)."""
     cache = cache or asset_cache()
-    return [folder for folder, _ in ASSETS if not (cache / folder / _PROBES[folder]).is_file()]
+    return [a.folder for a in ASSETS if not (cache / a.folder / a.probe).is_file()]
 
 
-def install_assets(cache: Path | None = None, npm: str | None = None) -> list[str]:
-    """Fill the cache from the npm registry with ``npm pack``; returns the folders installed.
+def registry_url() -> str:
+    """The npm registry to fetch from: npm's own setting if the environment gives one."""
+    for name in ("NPM_CONFIG_REGISTRY", "npm_config_registry"):
+        if os.environ.get(name):
+            return os.environ[name].rstrip("/")
+    return REGISTRY
 
-    Each package is packed into a temporary folder and unpacked to ``cache/<folder>/``, which is
-    where Solara's proxy looks before it would go to the CDN.
+
+def install_assets(cache: Path | None = None, registry: str | None = None) -> list[str]:
+    """Fill the cache from the npm registry (no npm needed); returns the folders installed.
+
+    Each missing package's tarball is downloaded over HTTPS, checked against its pinned
+    sha512 digest and unpacked to ``cache/<folder>/`` (through a temporary folder, so a
+    folder in the cache is always complete), which is where Solara's proxy looks before it
+    would go to the CDN. Raises :class:`InputError` with one line if a package cannot be had.
     """
     cache = cache or asset_cache()
-    todo = missing_assets(cache)
-    if not todo:
-        return []
-    npm = npm or shutil.which("npm")
-    if not npm:
-        raise InputError("--install-assets needs npm (e.g. apt-get install npm)")
-    specs = dict(ASSETS)
-    with tempfile.TemporaryDirectory(prefix="innovate-assets-") as tmp:
-        for k, folder in enumerate(todo):
-            work = Path(tmp) / str(k)
-            work.mkdir()
-            packed = subprocess.run([npm, "pack", specs[folder], "--pack-destination", str(work),
-                                     "--silent"], capture_output=True, text=True, check=False)
-            tarballs = sorted(work.glob("*.tgz"))
-            if packed.returncode != 0 or len(tarballs) != 1:
-                last = (packed.stderr or packed.stdout).strip().splitlines()[-1:]
-                raise InputError(f"npm pack {specs[folder]} failed: {' '.join(last)}")
-            with tarfile.open(tarballs[0]) as archive:
-                archive.extractall(work / "unpacked", filter="data")
-            target = cache / folder
-            if target.exists():
-                shutil.rmtree(target)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.move(str(work / "unpacked" / "package"), str(target))
-    return todo
+    registry = (registry or registry_url()).rstrip("/")
+    todo = [a for a in ASSETS if a.folder in missing_assets(cache)]
+    for asset in todo:
+        data = _download(f"{registry}/{asset.tarball}")
+        algorithm, digest = asset.integrity.split("-", 1)
+        if base64.b64encode(hashlib.new(algorithm, data).digest()).decode() != digest:
+            raise InputError(f"{registry}/{asset.tarball}: the download does not match its "
+                             f"pinned {algorithm} digest; not installed")
+        _unpack(data, cache / asset.folder)
+    return [a.folder for a in todo]
+
+
+def _download(url: str) -> bytes:
+    try:
+        with urllib.request.urlopen(url, timeout=60) as response:
+            return response.read()
+    except (OSError, ValueError) as exc:
+        reason = getattr(exc, "reason", None) or exc
+        raise InputError(f"cannot fetch the dashboard's JavaScript from {url}: {reason}") \
+            from None
+
+
+def _unpack(data: bytes, target: Path) -> None:
+    """Unpack an npm tarball's ``package/`` folder to ``target`` (replacing it)."""
+    target.parent.mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=".innovate-", dir=target.parent) as tmp:
+        with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+            archive.extractall(tmp, filter="data")
+        unpacked = Path(tmp) / "package"
+        if not unpacked.is_dir():
+            raise InputError(f"{target.name}: the npm tarball has no package/ folder")
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(unpacked, target)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -110,8 +162,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help=f"port to listen on (default {DEFAULT_PORT}; 0 picks a free one)")
     parser.add_argument("--open", action="store_true", help="open the page in a web browser")
     parser.add_argument("--install-assets", action="store_true",
-                        help="put Solara's JavaScript into its local cache from the npm "
-                             "registry (for closed networks), then exit")
+                        help="put the page's JavaScript into Solara's local cache from the npm "
+                             "registry (done at install and first start), then exit")
 
 
 def _quiet_environment() -> None:
@@ -137,16 +189,79 @@ def main(args: argparse.Namespace) -> int:
         import solara  # noqa: F401
     except ImportError:
         raise InputError("the dashboard needs solara (pip install innovate-sim)") from None
-    missing = missing_assets()
-    if missing:
-        print("note: Solara's JavaScript is not in the local cache; the page will fetch it from "
-              "the CDN. For a closed network run 'innovate dashboard --install-assets' first.",
-              file=sys.stderr)
     if args.host not in ("127.0.0.1", "localhost", "::1"):
         print(f"note: listening on {args.host}: anyone who can reach this machine can open the "
               "dashboard.", file=sys.stderr)
+    problem = ensure_assets()
+    if problem is not None:
+        print(f"innovate dashboard: {problem}", file=sys.stderr)
+        serve_notice(args.host, args.port, problem)
+        return 1
     serve(args.host, args.port, open_browser=args.open)
     return 0
+
+
+def ensure_assets() -> str | None:
+    """Make sure the page's JavaScript is in the local cache; None, or what to do about it.
+
+    A first start fetches what is missing from the npm registry (a few seconds, once). If that
+    fails and the public CDN cannot be reached either, the page could only be blank, so the
+    answer is a sentence telling the user what to do.
+    """
+    import solara.settings
+
+    if not missing_assets():
+        return None
+    print("Fetching the dashboard's JavaScript from the npm registry (first start only) ...",
+          file=sys.stderr)
+    try:
+        install_assets()
+        return None
+    except InputError as error:
+        failure = str(error)
+    cdn = solara.settings.assets.cdn
+    try:
+        with urllib.request.urlopen(cdn, timeout=5):
+            print(f"note: {failure}; the page will load it from {cdn} instead", file=sys.stderr)
+            return None
+    except (OSError, ValueError):
+        pass
+    return (f"the dashboard's JavaScript is not installed and cannot be fetched ({failure}). "
+            f"On a machine that can reach the npm registry, run 'innovate dashboard "
+            f"--install-assets', or copy its folder {asset_cache()} from a working "
+            f"installation, then start the dashboard again.")
+
+
+def notice_server(host: str, port: int, problem: str) -> http.server.ThreadingHTTPServer:
+    """A server of one plain page that says why the dashboard cannot open (not yet started)."""
+    page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>innovate-sim "
+            f"dashboard: cannot start</title></head><body style='font-family:sans-serif;"
+            f"max-width:42em;margin:3em auto;line-height:1.5'><h1>The dashboard cannot open "
+            f"yet</h1><p>{html.escape(problem)}</p></body></html>").encode()
+
+    class Notice(http.server.BaseHTTPRequestHandler):
+        def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
+            self.send_response(503)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(page)))
+            self.end_headers()
+            self.wfile.write(page)
+
+        def log_message(self, *args) -> None:
+            pass
+
+    return http.server.ThreadingHTTPServer((host, port), Notice)
+
+
+def serve_notice(host: str, port: int, problem: str) -> None:
+    """Serve :func:`notice_server`'s page until interrupted (Ctrl+C)."""
+    with notice_server(host, port, problem) as server:
+        print(f"Serving a page that explains this at http://{host}:{port}/ (Ctrl+C to stop)",
+              file=sys.stderr)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            pass
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, open_browser: bool = False,

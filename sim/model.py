@@ -13,7 +13,7 @@ import numpy as np
 from sim.agents import Authority
 from sim.config import APPROACHES, NATIONS, Config, load_config
 from sim.data import load_uk
-from sim.errors import InputError
+from sim.errors import InputError, shown
 from sim.journey import JourneyState, Mechanics
 from sim.metrics import MEASURES, SCOPES
 from sim.network import build_network
@@ -23,11 +23,27 @@ from sim.scenario import shared_timeline
 
 
 def check_seed(seed: Any) -> int:
-    """A seed must be a whole number from 0 to 2**63 - 1."""
+    """A seed must be a whole number from 0 to 2**63 - 1; None draws a fresh one.
+
+    A fresh seed comes from the operating system's entropy (as Mesa does for ``rng=None``);
+    the run records it (``model.seed``, the manifest), so the run can still be repeated.
+    """
+    if seed is None:
+        return int(np.random.SeedSequence().entropy % 2**63)
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or not (
             0 <= int(seed) < 2**63):
-        raise InputError(f"seed: must be a whole number from 0 to 2**63-1 (got {seed!r})")
+        raise InputError(f"seed: must be a whole number from 0 to 2**63-1 (got {shown(seed)})")
     return int(seed)
+
+
+def seed_argument(seed: Any, rng: Any) -> Any:
+    """The one seed given as ``seed=`` or as Mesa's ``rng=`` (giving both is an error)."""
+    if seed is not None and rng is not None:
+        raise InputError("seed and rng: give one of them (rng is Mesa's name for the seed)")
+    return rng if seed is None else seed
+
+
+UPTAKE_REPORTERS = tuple(f"{a} {m}" for a in APPROACHES for m in MEASURES)
 
 
 class InnovationModel(mesa.Model):
@@ -38,17 +54,24 @@ class InnovationModel(mesa.Model):
     ``model.agents`` holds one :class:`sim.agents.Authority` per agent, a thin view of those
     arrays, so Mesa's AgentSet and DataCollector work as usual.
 
+    ``model.datacollector`` is a Mesa ``DataCollector`` that records, at the start and after
+    every step, the UK count of journeys engaged, implementing and integrating for each
+    approach (``"CS engaged"``, ...), so ``mesa.batch_run`` works as with Mesa's examples.
+
     Args:
         scenario: a preset name, a TOML path, or a mapping of settings over the defaults.
-        seed: the run's seed; the same seed gives bit-identical results.
+        seed: the run's seed; the same seed gives bit-identical results. None (the default
+            when neither seed nor rng is given) draws a fresh seed, kept in ``model.seed``.
+        rng: Mesa's name for the seed (``mesa.batch_run(..., rng=[1, 2])``); give one of the two.
         overrides: dotted ``key -> value`` settings applied last (``{"approaches.CS.q": 0.4}``).
         config: an already validated configuration (then scenario and overrides are ignored).
     """
 
-    def __init__(self, scenario: str | Path | Mapping = "historical", *, seed: int = 0,
-                 overrides: Mapping[str, Any] | None = None, config: Config | None = None):
+    def __init__(self, scenario: str | Path | Mapping = "historical", *, seed: int | None = None,
+                 rng: int | None = None, overrides: Mapping[str, Any] | None = None,
+                 config: Config | None = None):
         started = time.perf_counter()
-        seed = check_seed(seed)
+        seed = check_seed(seed_argument(seed, rng))
         self.config = config if config is not None else load_config(scenario, overrides or {})
         super().__init__(rng=seed)
         self.seed = seed
@@ -67,6 +90,10 @@ class InnovationModel(mesa.Model):
         self._run_time = 0.0
         for index in range(self.population.size):
             Authority(self, index)
+        self._uptake = self._uptake_counts()
+        self.datacollector = mesa.DataCollector(model_reporters={
+            name: _reporter(k) for k, name in enumerate(UPTAKE_REPORTERS)})
+        self.datacollector.collect(self)
 
     @property
     def step_index(self) -> int:
@@ -93,6 +120,8 @@ class InnovationModel(mesa.Model):
         started = time.perf_counter()
         events = self.mechanics.step(self.state, k, self._dynamics)
         self.recorder.record(k, self.timeline.end[k], self.state, events, self.mechanics.code)
+        self._uptake = self._uptake_counts()
+        self.datacollector.collect(self)
         self._run_time += time.perf_counter() - started
         if k + 1 >= self.timeline.steps:
             self.running = False
@@ -113,6 +142,13 @@ class InnovationModel(mesa.Model):
         s = self.state
         return int(((s.stage[mask, a] >= stage) & (s.status[mask, a] != 2)).sum())
 
+    def _uptake_counts(self) -> list[int]:
+        """UK journeys at or beyond each measure's stage and not ended, in reporter order."""
+        s = self.state
+        alive = s.status != 2
+        return [int(np.count_nonzero((s.stage[:, a] >= stage) & alive[:, a]))
+                for a in range(len(APPROACHES)) for stage in MEASURES.values()]
+
     def results(self) -> RunResult:
         """The results of the steps taken so far."""
         taken = min(self.steps, self.timeline.steps)
@@ -127,11 +163,19 @@ class InnovationModel(mesa.Model):
             wall_time=self._build_time + self._run_time)
 
 
-def run(scenario: str | Path | Mapping = "historical", seed: int = 0, **overrides: Any
-        ) -> RunResult:
+def _reporter(k: int):
+    """A model reporter: the k-th uptake count of the current step."""
+    return lambda model: model._uptake[k]
+
+
+def run(scenario: str | Path | Mapping = "historical", seed: int | None = None, *,
+        rng: int | None = None, **overrides: Any) -> RunResult:
     """Run a scenario to the end and return its tables, metrics and manifest.
 
-    Overrides are dotted keys; in Python pass them as ``**{"approaches.CS.q": 0.4}`` or with
-    double underscores, ``approaches__CS__q=0.4``.
+    ``seed`` (or Mesa's ``rng``) as for :class:`InnovationModel`, except that with neither
+    the run uses seed 0, as ``innovate run`` does. Overrides are dotted keys; in Python pass
+    them as ``**{"approaches.CS.q": 0.4}`` or with double underscores, ``approaches__CS__q=0.4``.
     """
-    return InnovationModel(scenario, seed=seed, overrides=overrides).run()
+    seed = seed_argument(seed, rng)
+    return InnovationModel(scenario, seed=0 if seed is None else seed,
+                           overrides=overrides).run()

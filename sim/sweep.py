@@ -26,6 +26,7 @@ import hashlib
 import json
 import os
 import platform
+import signal
 import sys
 import time
 import traceback
@@ -45,12 +46,19 @@ import pyarrow.parquet as pq
 from sim.config import APPROACHES
 from sim.errors import InputError
 from sim.experiment import Experiment, Run
+from sim.io import output_folder
 from sim.metrics import MEASURES
 
 Backend = Literal["local", "dask"]
 CURVE_MEASURES = tuple(MEASURES)
-FLUSH_RUNS = 256
+FLUSH_RUNS = 256        # a part is written every FLUSH_RUNS runs or FLUSH_SECONDS seconds
 FLUSH_SECONDS = 5.0
+# Environment settings for checkpoints and for tests: INNOVATE_SWEEP_FLUSH_RUNS replaces
+# FLUSH_RUNS (smaller parts lose less work at a kill); INNOVATE_SWEEP_STOP_AFTER_PART=k makes
+# the driver stop itself (SIGSTOP) once part k is written, so that a test can kill it with
+# kill -9 at a point the runner reports instead of after a guessed sleep.
+FLUSH_RUNS_VARIABLE = "INNOVATE_SWEEP_FLUSH_RUNS"
+STOP_AFTER_PART_VARIABLE = "INNOVATE_SWEEP_STOP_AFTER_PART"
 
 
 @dataclass(frozen=True)
@@ -166,6 +174,7 @@ def sweep(experiment: Experiment, out: str | Path, *, workers: int = 1,
         raise InputError(f"--backend must be 'local' or 'dask', got {backend!r}")
     if scheduler and backend != "dask":
         raise InputError("--scheduler needs --backend dask")
+    checkpoint_settings()       # a bad setting is reported before anything is written
     done = _prepare_folder(experiment, out, resume)
     if not resume:
         pd.DataFrame(experiment.point_table()).to_csv(out / "points.csv", index=False)
@@ -208,7 +217,8 @@ def _prepare_folder(experiment: Experiment, out: Path, resume: bool) -> set[int]
     if out.is_dir() and any(out.iterdir()):
         raise InputError(f"--out {out}: folder is not empty; use --resume to finish that sweep "
                          "or choose another folder")
-    (out / "parts").mkdir(parents=True, exist_ok=True)
+    output_folder(out)
+    (out / "parts").mkdir(exist_ok=True)
     return set()
 
 
@@ -230,9 +240,10 @@ def _completed_runs(out: Path) -> set[int]:
 @contextlib.contextmanager
 def _executor(backend: Backend, workers: int, scheduler: str | None) -> Iterator[Executor]:
     if backend == "local":
-        from sim.workers import local_context
+        from sim.workers import local_context, watch_driver
 
-        with ProcessPoolExecutor(max_workers=workers, mp_context=local_context()) as pool:
+        with ProcessPoolExecutor(max_workers=workers, mp_context=local_context(),
+                                 initializer=watch_driver, initargs=(os.getpid(),)) as pool:
             yield pool
         return
     try:
@@ -328,10 +339,11 @@ class _PartWriter:
         self.last = time.monotonic()
         numbers = [int(p.stem.split("-")[1]) for p in folder.glob("metrics-*.parquet")]
         self.next = max(numbers, default=-1) + 1
+        self.flush_runs, self.stop_after = checkpoint_settings()
 
     def add(self, records: list[dict[str, Any]]) -> None:
         self.buffer += records
-        if len(self.buffer) >= FLUSH_RUNS or time.monotonic() - self.last > FLUSH_SECONDS:
+        if len(self.buffer) >= self.flush_runs or time.monotonic() - self.last > FLUSH_SECONDS:
             self.flush()
 
     def flush(self) -> None:
@@ -342,6 +354,8 @@ class _PartWriter:
         if curves is not None:
             _write_parquet(curves, self.folder / f"curves-{name}")
         _write_parquet(self._metric_table(), self.folder / f"metrics-{name}")
+        if self.next == self.stop_after and hasattr(signal, "SIGSTOP"):
+            os.kill(os.getpid(), signal.SIGSTOP)
         self.buffer, self.next, self.last = [], self.next + 1, time.monotonic()
 
     def _metric_table(self) -> pa.Table:
@@ -359,6 +373,26 @@ class _PartWriter:
             row |= record.get("metrics", {})
             rows.append(row)
         return pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+
+
+def checkpoint_settings() -> tuple[int, int]:
+    """Runs per part and the part after which to stop (-1: never), from the environment."""
+    return (_whole_setting(FLUSH_RUNS_VARIABLE, FLUSH_RUNS),
+            _whole_setting(STOP_AFTER_PART_VARIABLE, -1))
+
+
+def _whole_setting(variable: str, default: int) -> int:
+    """A whole-number setting from the environment (one-line error if it is not one)."""
+    text = os.environ.get(variable)
+    if text is None:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise InputError(f"{variable}: must be a whole number, got {text!r}") from None
+    if value < 1 and variable == FLUSH_RUNS_VARIABLE:
+        raise InputError(f"{variable}: must be at least 1, got {value}")
+    return value
 
 
 def _curve_table(records: list[dict[str, Any]]) -> pa.Table | None:

@@ -93,13 +93,30 @@ def test_params_prints_the_parameter_table(capsys):
     (["run", "--seed", "minus"], "--seed must be a whole number"),
     (["run", "--seed", "-3"], "--seed must be from 0"),
     (["launch"], "invalid choice: 'launch'"),
+    (["run", "--set", "x=" + "1" * 10_000], "is not a number, true/false or text"),
+    (["run", "--set", "a" * 10_000], "(10002 characters): expected KEY=VALUE"),
+    (["run", "--set", "approaches.CS.q=" + "a" * 10_000], "(10002 characters))"),
 ])
 def test_bad_input_is_one_line_and_exit_code_2(argv, fragment, tmp_path, capsys):
     out = tmp_path / "never"
     assert _exit_code([*argv, "--out", str(out)] if argv[0] == "run" else argv) == 2
     err = capsys.readouterr().err.strip()
     assert fragment in err and len(err.splitlines()) == 1 and "Traceback" not in err
+    assert len(err) < 300, "a long entry is echoed cut short"
     assert not out.exists()
+
+
+@pytest.mark.parametrize("command", [["run"], ["sweep", "experiments/networks.toml"],
+                                     ["calibrate", "experiments/calibration.toml"],
+                                     ["handout", "stages"]])
+def test_an_output_folder_that_cannot_be_made_is_one_line(command, capsys):
+    root = Path(__file__).resolve().parent.parent
+    argv = [command[0], *(str(root / a) for a in command[1:2] if "/" in a),
+            *(a for a in command[1:] if "/" not in a), "--out", "/proc/innovate-test"]
+    assert _exit_code(argv) == 2
+    err = capsys.readouterr().err.strip()
+    assert err == ("innovate: error: --out /proc/innovate-test: cannot make this folder (No "
+                   "such file or directory)")
 
 
 def _exit_code(argv: list[str]) -> int:

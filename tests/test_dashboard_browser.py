@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import socket
 import subprocess
 import sys
@@ -20,14 +19,10 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from helpers import require_chromium
 
-CHROMIUM = next((p for p in (os.environ.get("CHROMIUM"), shutil.which("chromium"),
-                             "/usr/bin/chromium", shutil.which("chromium-browser"))
-                 if p and Path(p).is_file()), None)
-# Outside CI a machine without chromium skips these tests; CI (which installs it) must run them.
-pytestmark = pytest.mark.skipif(CHROMIUM is None and not os.environ.get("CI"),
-                                reason="chromium is not installed (apt-get install -y "
-                                       "chromium; .ci/run does this)")
+# Without chromium these tests fail, naming it (see helpers.require_chromium): they never skip.
+pytestmark = pytest.mark.browser
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
@@ -53,14 +48,8 @@ def _command() -> list[str]:
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     from sim.dashboard import install_assets, missing_assets
-    if missing_assets() and shutil.which("npm"):
-        install_assets()          # what 'innovate dashboard --install-assets' does
-    missing = missing_assets()
-    if missing and not os.environ.get("CI"):
-        pytest.skip(f"Solara assets missing from the local cache and no npm to fetch them: "
-                    f"{missing} (apt-get install npm; .ci/run does this)")
-    assert not missing, (f"Solara assets missing from the local cache: {missing}; run "
-                         "'innovate dashboard --install-assets' (.ci/run does this)")
+    install_assets()        # what the install and the dashboard's first start do (no npm)
+    assert not missing_assets()
     port = _free_port()
     env = {**os.environ, "SOLARA_ASSETS_CDN": "http://127.0.0.1:9/npm/"}
     log = tmp_path_factory.mktemp("dashboard") / "server.log"
@@ -93,10 +82,9 @@ def server(tmp_path_factory):
 @pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
-    if CHROMIUM is None:
-        pytest.fail("CI must run the browser tests, but chromium is not installed")
+    path = require_chromium()
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
+        chromium = playwright.chromium.launch(executable_path=str(path), headless=True,
                                               args=ARGS)
         yield chromium
         chromium.close()

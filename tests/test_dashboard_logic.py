@@ -91,6 +91,8 @@ def test_with_preset_takes_the_presets_levers_and_keeps_the_seed():
     ({"extra": "approaches.CS.qq=1"}, "approaches.CS.qq: unknown key"),
     ({"extra": "no equals sign"}, "expected KEY=VALUE"),
     ({"extra": "events.nope.enabled=false"}, "no event with id 'nope'"),
+    ({"extra": "x=" + "1" * 10_000}, "(10002 characters) is not a number"),
+    ({"extra": "a" * 10_000}, "(10002 characters): expected KEY=VALUE"),
     ({"preset": "nowhere"}, "unknown scenario 'nowhere'"),
     ({"seed": -1}, "seed: must be a whole number"),
 ])
@@ -98,6 +100,8 @@ def test_invalid_settings_raise_one_line_input_errors(change, message):
     with pytest.raises(InputError, match=re.escape(message)) as error:
         replace(Settings(), **change).config()
     assert "\n" not in str(error.value)
+    if "characters)" in message:    # a long entry is echoed cut short
+        assert len(str(error.value)) < 300
 
 
 @pytest.mark.parametrize("text", ["abc", "1.5", "-3", str(2**63), ""])
@@ -345,7 +349,7 @@ def test_asset_list_matches_what_solara_requests():
     import solara
 
     from sim.dashboard import ASSETS
-    folders = {folder for folder, _ in ASSETS}
+    folders = {asset.folder for asset in ASSETS}
     root = Path(solara.__file__).parent
     template = (root / "server" / "templates" / "solara.html.j2").read_text()
     vue2 = re.search(r"@widgetti/solara-vuetify-app@[\d.]+", template).group(0)
@@ -358,41 +362,87 @@ def test_asset_list_matches_what_solara_requests():
                           ("components/markdown.py", r"mermaid@[\d.]+"),
                           ("components/markdown.py", r"katex@[\d.]+")]:
         assert re.search(pattern, (root / path).read_text()).group(0) in folders
+    for asset in ASSETS:    # an exact pin inside the range the page asks for
+        assert asset.version.startswith(asset.folder.rsplit("@", 1)[1])
 
 
-def test_install_assets_unpacks_npm_packages(tmp_path):
+def _fake_registry(tmp_path: Path, files: dict[str, str]):
+    """A registry folder (read through file:// URLs) with one tarball per fake asset."""
+    import base64
+    import hashlib
+    import io
+    import tarfile
+
+    from sim.dashboard import Asset
+    registry = tmp_path / "registry"
+    assets = []
+    for name, probe in files.items():
+        buffer = io.BytesIO()
+        with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+            data = f"// {name}\n".encode()
+            info = tarfile.TarInfo(f"package/{probe}")
+            info.size = len(data)
+            archive.addfile(info, io.BytesIO(data))
+        tarball = buffer.getvalue()
+        digest = base64.b64encode(hashlib.sha512(tarball).digest()).decode()
+        asset = Asset(f"{name}@1", name, "1.0.0", f"sha512-{digest}", probe)
+        path = registry / asset.tarball
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(tarball)
+        assets.append(asset)
+    return registry.as_uri(), tuple(assets)
+
+
+def test_install_assets_fetches_checks_and_unpacks_without_npm(tmp_path, monkeypatch):
     from sim import dashboard
-    fake_npm = tmp_path / "npm"
-    fake_npm.write_text("#!/bin/sh\n"
-                        "set -e\n"
-                        'dest="$4"\n'
-                        'mkdir -p "$dest/p/package"\n'
-                        'for f in dist/solara-vuetify-app8.min.js require.js '
-                        'css/font-awesome.min.css build/vega.min.js build/vega-lite.min.js '
-                        'build/vega-embed.min.js dist/mermaid.min.js '
-                        'dist/contrib/auto-render.min.js; do\n'
-                        '  mkdir -p "$dest/p/package/$(dirname $f)"\n'
-                        '  echo x > "$dest/p/package/$f"\n'
-                        "done\n"
-                        'tar -czf "$dest/pkg.tgz" -C "$dest/p" package\n'
-                        'rm -rf "$dest/p"\n')
-    fake_npm.chmod(0o755)
+    registry, assets = _fake_registry(tmp_path, {"vega": "build/vega.min.js",
+                                                 "@scope/app": "dist/app.js"})
+    monkeypatch.setattr(dashboard, "ASSETS", assets)
+    monkeypatch.setenv("PATH", "")      # no npm
     cache = tmp_path / "cdn"
-    assert dashboard.missing_assets(cache) == [f for f, _ in dashboard.ASSETS]
-    installed = dashboard.install_assets(cache, npm=str(fake_npm))
-    assert installed == [f for f, _ in dashboard.ASSETS]
+    assert dashboard.missing_assets(cache) == ["vega@1", "@scope/app@1"]
+    assert dashboard.install_assets(cache, registry) == ["vega@1", "@scope/app@1"]
     assert dashboard.missing_assets(cache) == []
-    assert (cache / "vega@5" / "build" / "vega.min.js").read_text() == "x\n"
-    assert dashboard.install_assets(cache, npm=str(fake_npm)) == []
+    assert (cache / "vega@1" / "build" / "vega.min.js").read_text() == "// vega\n"
+    assert (cache / "@scope/app@1" / "dist" / "app.js").is_file()
+    assert dashboard.install_assets(cache, registry) == []
 
 
-def test_install_assets_reports_a_failing_npm(tmp_path):
+def test_install_assets_refuses_a_download_that_does_not_match_its_digest(tmp_path, monkeypatch):
+    from dataclasses import replace as changed
+
     from sim import dashboard
-    bad = tmp_path / "npm"
-    bad.write_text("#!/bin/sh\necho 'npm error 404 Not Found' >&2\nexit 1\n")
-    bad.chmod(0o755)
-    with pytest.raises(InputError, match="npm pack .* failed: npm error 404"):
-        dashboard.install_assets(tmp_path / "cdn", npm=str(bad))
+    registry, assets = _fake_registry(tmp_path, {"vega": "build/vega.min.js"})
+    monkeypatch.setattr(dashboard, "ASSETS", (changed(assets[0], integrity="sha512-AAAA"),))
+    with pytest.raises(InputError, match="does not match its pinned sha512 digest"):
+        dashboard.install_assets(tmp_path / "cdn", registry)
+    assert not (tmp_path / "cdn" / "vega@1").exists()
+
+
+def test_without_assets_or_cdn_the_page_says_what_to_do(tmp_path, monkeypatch):
+    import threading
+    import urllib.error
+    import urllib.request
+
+    import solara.settings
+
+    from sim import dashboard
+    monkeypatch.setattr(dashboard, "asset_cache", lambda: tmp_path / "cdn")
+    monkeypatch.setenv("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/registry")
+    monkeypatch.setattr(solara.settings.assets, "cdn", "http://127.0.0.1:9/cdn/")
+    problem = dashboard.ensure_assets()
+    assert "cannot be fetched" in problem and "innovate dashboard --install-assets" in problem
+    server = dashboard.notice_server("127.0.0.1", 0, problem)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        with pytest.raises(urllib.error.HTTPError) as answer:
+            urllib.request.urlopen(f"http://127.0.0.1:{server.server_address[1]}/", timeout=10)
+        page = answer.value.read().decode()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert answer.value.code == 503
+    assert "The dashboard cannot open yet" in page and "--install-assets" in page
 
 
 def test_dashboard_main_installs_assets_and_exits(monkeypatch, capsys, tmp_path):

@@ -247,21 +247,52 @@ set = {{ "events.cs-hackney-pilot.agents" = ["No Such Council"] }}
     assert load_sweep(out).manifest["failed_runs"] == [2, 3]
 
 
+def _session_processes(session: int) -> list[int]:
+    """Live processes (not zombies) of a session, from /proc (Linux)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return pids
+
+
+def _wait_until_stopped(pid: int, timeout: float = 120.0) -> None:
+    """Wait until a process has stopped itself (state T in /proc/<pid>/stat)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0]
+        if state == "T":
+            return
+        assert state != "Z", "the sweep ended before it reached the part it should stop after"
+        time.sleep(0.02)
+    raise AssertionError("the sweep never stopped after the part it was told to")
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
 def test_resume_after_kill_9_gives_exactly_the_uninterrupted_runs(tmp_path):
+    """The driver stops itself after part 2 (of 16 runs each), is killed with kill -9 there,
+    leaves no process behind, and a resumed sweep gives the uninterrupted files exactly."""
     path = _grid(tmp_path, replicates=60)
     whole = tmp_path / "whole"
     sweep(load_experiment(path), whole, workers=1, progress=False)
     out = tmp_path / "killed"
+    env = {**os.environ, "INNOVATE_SWEEP_FLUSH_RUNS": "16", "INNOVATE_SWEEP_STOP_AFTER_PART": "2"}
     process = subprocess.Popen([*INNOVATE, "sweep", str(path), "--out", str(out), "--quiet",
-                                "--workers", "1"], cwd=ROOT, start_new_session=True,
+                                "--workers", "2"], cwd=ROOT, start_new_session=True, env=env,
                                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.monotonic() + 120
-    while not list((out / "parts").glob("metrics-*.parquet")) and time.monotonic() < deadline:
-        time.sleep(0.05)
-    os.killpg(process.pid, signal.SIGKILL)
+    _wait_until_stopped(process.pid)
+    os.kill(process.pid, signal.SIGKILL)        # the driver only: its workers must follow
     process.wait()
+    deadline = time.monotonic() + 10
+    while _session_processes(process.pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert _session_processes(process.pid) == [], "workers or forkserver outlived the driver"
     written = pd.concat([pd.read_parquet(p) for p in (out / "parts").glob("metrics-*.parquet")])
-    assert 0 < len(written) < 240, "the sweep must be killed in the middle"
+    assert 24 <= len(written) < 240 and len(written) % 8 == 0
     assert not (out / "metrics.parquet").exists()
     result = subprocess.run([*INNOVATE, "sweep", str(path), "--out", str(out), "--quiet",
                              "--resume", "--workers", "2"], capture_output=True, text=True,
@@ -274,6 +305,18 @@ def test_resume_after_kill_9_gives_exactly_the_uninterrupted_runs(tmp_path):
                             "--resume"], capture_output=True, text=True, cwd=ROOT)
     assert again.returncode == 0 and "ran 0 " in again.stdout
     assert _sha(whole / "metrics.parquet") == _sha(out / "metrics.parquet")
+
+
+def test_a_bad_checkpoint_setting_is_one_line_before_anything_is_written(tmp_path):
+    path = _grid(tmp_path)
+    out = tmp_path / "out"
+    result = subprocess.run([*INNOVATE, "sweep", str(path), "--out", str(out)], cwd=ROOT,
+                            capture_output=True, text=True,
+                            env={**os.environ, "INNOVATE_SWEEP_FLUSH_RUNS": "0"})
+    assert result.returncode == 2
+    assert result.stderr.strip() == ("innovate: error: INNOVATE_SWEEP_FLUSH_RUNS: must be at "
+                                     "least 1, got 0")
+    assert not out.exists()
 
 
 def test_resume_refuses_a_different_experiment(grid_sweep, tmp_path):

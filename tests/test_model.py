@@ -130,3 +130,53 @@ def test_python_api_returns_the_same_tables_as_the_files(tmp_path):
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "timeseries.parquet"),
                                   result.timeseries)
     pd.testing.assert_frame_equal(pd.read_parquet(tmp_path / "events.parquet"), result.events)
+
+
+def test_mesa_batch_run_works_as_with_mesas_examples():
+    import multiprocessing
+
+    method = multiprocessing.get_start_method(allow_none=True)
+    try:        # batch_run sets the start method to spawn for the whole process
+        rows = mesa.batch_run(sim.InnovationModel,
+                              parameters={"scenario": ["historical", "austerity-deepens"]},
+                              rng=[1, 2], max_steps=500, number_processes=1,
+                              display_progress=False)
+    finally:
+        multiprocessing.set_start_method(method, force=True)
+    frame = pd.DataFrame(rows)
+    assert len(frame) == 4 and set(frame["seed"]) == {1, 2}
+    assert (frame["Step"] == 104).all()
+    for row in frame.itertuples():
+        metrics = sim.run(row.scenario, seed=row.seed).metrics
+        for approach in sim.APPROACHES:
+            assert frame.at[row.Index, f"{approach} engaged"] == \
+                metrics[f"{approach}.engaged_end"]
+            assert frame.at[row.Index, f"{approach} integrating"] == \
+                metrics[f"{approach}.integrated_end"]
+
+
+def test_the_datacollector_records_the_start_and_every_step():
+    model = sim.InnovationModel("historical", rng=6)
+    result = model.run()
+    frame = model.datacollector.get_model_vars_dataframe()
+    assert len(frame) == len(result.times) + 1
+    engaged = measure_counts(result.counts, "engaged")
+    np.testing.assert_array_equal(frame["TS engaged"].to_numpy()[1:], engaged[:, 2])
+    assert frame["CS engaged"].iloc[0] == 0
+
+
+def test_rng_is_mesas_name_for_the_seed():
+    by_rng = sim.InnovationModel("historical", rng=3).run()
+    by_seed = sim.InnovationModel("historical", seed=3).run()
+    assert by_rng.seed == 3
+    pd.testing.assert_frame_equal(by_rng.events, by_seed.events)
+    pd.testing.assert_frame_equal(sim.run("historical", rng=3).timeseries, by_seed.timeseries)
+    with pytest.raises(sim.InputError, match="give one of them"):
+        sim.InnovationModel("historical", seed=1, rng=2)
+
+
+def test_no_seed_draws_a_fresh_one_and_records_it():
+    first, second = sim.InnovationModel("historical"), sim.InnovationModel("historical")
+    assert first.seed != second.seed
+    again = sim.InnovationModel("historical", seed=first.seed).run()
+    pd.testing.assert_frame_equal(first.run().events, again.events)

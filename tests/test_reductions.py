@@ -1,9 +1,10 @@
 """The model reduces to closed forms when its mechanisms are switched off (validation.md).
 
-Tolerances are those of ../shared/research/validation.md, derived there from the sample size:
-V1 |mean F - F(t)| <= 0.005 (run-to-run sd about 0.008 at N = 10^4, R = 20, so about 2.8
-standard errors, plus a discretisation error under 0.0007 at dt = 0.01), peak time +-0.15 y;
-V4 +-0.01 (N = 10^4); V10 means +-0.15 steps and probabilities +-0.004 at 10^5 chains.
+Tolerances are derived from the sample size: V1 |mean F - F(t)| <= 0.005 (run-to-run sd
+about 0.008 at N = 10^4, R = 20, so about 2.8 standard errors, plus a discretisation error
+under 0.0007 at dt = 0.01), peak time +-0.15 y; V4 +-0.01 (N = 10^4); V10 four standard errors
+of each mean, sd and probability, the sd's from the fourth central moment of the absorption
+time, computed from the fundamental matrix.
 """
 
 from __future__ import annotations
@@ -143,22 +144,51 @@ def _absorption(result: sim.RunResult) -> tuple[np.ndarray, np.ndarray]:
     return final["time"].to_numpy(), (final["to_stage"] == 6).to_numpy()
 
 
+F10 = [0.20, 0.15, 0.12, 0.10, 0.08]
+B10 = [0, 0.05, 0.05, 0.05, 0.05]
+E10 = [0.02, 0.02, 0.03, 0.03, 0.03]
+
+
+def absorption_moments(forward, backward, exit_) -> tuple[float, float, float]:
+    """Mean, sd and fourth central moment of the steps to absorption from stage 1.
+
+    From the fundamental matrix N = (I - Q)^-1: the binomial moments of T are
+    E[C(T, k)] = (Q^(k-1) N^k 1)_1 (Kemeny & Snell), from which the raw moments follow.
+    """
+    f, b, e = (np.asarray(x, float) for x in (forward, backward, exit_))
+    q = np.diag(1 - f - b - e) + np.diag(f[:-1], 1) + np.diag(b[1:], -1)
+    fundamental = np.linalg.inv(np.eye(len(f)) - q)
+    c1, c2, c3, c4 = (
+        (np.linalg.matrix_power(q, k - 1) @ np.linalg.matrix_power(fundamental, k))[0].sum()
+        for k in (1, 2, 3, 4))
+    m1, m2, m3, m4 = c1, 2 * c2 + c1, 6 * c3 + 6 * c2 + c1, 24 * c4 + 36 * c3 + 14 * c2 + c1
+    variance = m2 - m1**2
+    fourth = m4 - 4 * m1 * m3 + 6 * m1**2 * m2 - 3 * m1**4
+    return m1, math.sqrt(variance), fourth
+
+
+def sd_tolerance(sd: float, fourth: float, n: int) -> float:
+    """Four standard errors of a sample sd of n draws: SE = sqrt((mu4 - sd^4) / n) / (2 sd)."""
+    return 4 * math.sqrt((fourth - sd**4) / n) / (2 * sd)
+
+
 @pytest.fixture(scope="module")
 def v10():
-    config = _chain([0.20, 0.15, 0.12, 0.10, 0.08], [0, 0.05, 0.05, 0.05, 0.05],
-                    [0.02, 0.02, 0.03, 0.03, 0.03])
-    return _absorption(sim.run(config, seed=7))
+    return _absorption(sim.run(_chain(F10, B10, E10), seed=7))
 
 
 def test_v10_absorption_time(v10):
+    """Mean and sd of the steps to absorption, each within four standard errors."""
     steps, _ = v10
-    assert abs(steps.mean() - 28.76) <= 0.15
-    assert abs(steps.std() - 21.59) <= 0.15
+    mean, sd, fourth = absorption_moments(F10, B10, E10)
+    assert (round(mean, 2), round(sd, 2)) == (28.76, 21.59)       # the published table
+    assert abs(steps.mean() - mean) <= 4 * sd / math.sqrt(len(steps))
+    assert abs(steps.std() - sd) <= sd_tolerance(sd, fourth, len(steps))
 
 
 def test_v10_absorption_probability(v10):
     _, wider = v10
-    assert abs(wider.mean() - 0.2700) <= 0.004
+    assert abs(wider.mean() - 0.2700) <= 4 * math.sqrt(0.27 * 0.73 / len(wider))
 
 
 def test_v10_conditional_times(v10):
@@ -171,9 +201,7 @@ def test_v10_conditional_times(v10):
 
 def test_v10_matches_fundamental_matrix():
     """The closed forms themselves, from N = (I - Q)^-1 (Kemeny & Snell)."""
-    f = np.array([0.20, 0.15, 0.12, 0.10, 0.08])
-    b = np.array([0, 0.05, 0.05, 0.05, 0.05])
-    e = np.array([0.02, 0.02, 0.03, 0.03, 0.03])
+    f, b, e = np.array(F10), np.array(B10), np.array(E10)
     q = np.diag(1 - f - b - e) + np.diag(f[:-1], 1) + np.diag(b[1:], -1)
     fundamental = np.linalg.inv(np.eye(5) - q)
     t = fundamental.sum(axis=1)
@@ -181,6 +209,10 @@ def test_v10_matches_fundamental_matrix():
     absorb = fundamental @ np.c_[np.r_[0, 0, 0, 0, f[-1]], e]
     np.testing.assert_allclose(absorb[:, 0], [0.2700, 0.2970, 0.3457, 0.4523, 0.6414],
                                atol=1e-4)
+    # a sum of five geometric steps (f = 0.2) is negative binomial: mean 25, sd 10, and
+    # fourth central moment 3 (5 k2)^2 + 5 k4 = 42,100, with k4 = (1-p)(p^2-9p+9)/p^4 - 3 k2^2
+    mean, sd, fourth = absorption_moments([0.2] * 5, [0] * 5, [0] * 5)
+    assert (mean, sd, fourth) == (pytest.approx(25.0), pytest.approx(10.0), pytest.approx(42100))
 
 
 def test_v10_pure_forward_chain():
@@ -189,6 +221,6 @@ def test_v10_pure_forward_chain():
     steps, wider = _absorption(sim.run(config, seed=11))
     assert wider.all()
     assert abs(steps.mean() - 25.0) <= 4 * 10 / math.sqrt(len(steps))
-    assert abs(steps.std() - 10.0) <= 0.2
+    assert abs(steps.std() - 10.0) <= sd_tolerance(10.0, 42_100, len(steps))
     assert abs((steps <= 20).mean() - 0.370) <= 4 * math.sqrt(0.37 * 0.63 / len(steps))
     assert abs((steps <= 40).mean() - 0.924) <= 4 * math.sqrt(0.924 * 0.076 / len(steps))

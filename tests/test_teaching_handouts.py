@@ -10,10 +10,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from helpers import require_chromium
 
 import sim
 from dashboards.handout import (
-    CHROMIUM,
     EFFECT_YEARS,
     MEASURE,
     chromium,
@@ -47,16 +47,14 @@ TEACHING = ROOT / "docs" / "teaching"
 PLANS = {"stages": "01-stages.md", "conditions": "02-conditions.md",
          "spreading": "03-spreading.md", "policy": "04-policy.md"}
 IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
-needs_chromium = pytest.mark.skipif(not CHROMIUM.is_file(),
-                                    reason=f"chromium is not installed at {CHROMIUM} "
-                                           "(apt-get install -y chromium; CI installs it)")
 
 
 @pytest.fixture(scope="module")
 def written(tmp_path_factory) -> dict[str, Path]:
-    """Every handout written once (with PDFs when chromium is there): {file name: path}."""
+    """Every handout written once, with its PDF: {file name: path}."""
+    require_chromium()
     out = tmp_path_factory.mktemp("handouts")
-    paths = write_handouts(out, pdf=CHROMIUM.is_file())
+    paths = write_handouts(out, pdf=True)
     return {path.name: path for path in paths}
 
 
@@ -199,7 +197,7 @@ def test_difference_words_reads_as_plain_english():
 
 # -- printing ------------------------------------------------------------------------------------
 
-@needs_chromium
+@pytest.mark.browser
 @pytest.mark.parametrize("lesson_id", list(PLANS))
 def test_each_handout_prints_to_exactly_one_a4_page(written, lesson_id):
     data = written[f"{lesson_id}.pdf"].read_bytes()
@@ -217,7 +215,7 @@ def _pages(data: bytes) -> int:
     return len(PdfReader(io.BytesIO(data)).pages)
 
 
-@needs_chromium
+@pytest.mark.browser
 def test_a_screenshot_of_a_handout_is_not_blank(written):
     from PIL import Image
 
