@@ -7,10 +7,12 @@ Run it with any Python 3 (3.6 or newer; it uses only the standard library):
                                         dashboard's JavaScript, then `python -m pytest ARGS`
     python3 install.py                  install only
 
-It finds a Python >= 3.12 itself: $PYTHON if set, then python3.14 ... python3.12, python3 and
-python on PATH, pyenv's versions (even when pyenv does not put them on PATH), uv's managed
-Pythons, and on Windows the `py` launcher. Where there is none, it says what to install, in
-one line, and exits with code 1. `.ci/run` calls this script, so the discovery is written once.
+It finds a Python >= 3.12 itself: $PYTHON if set; otherwise the oldest 3.12 or newer among
+python3.12 ... python3.16, python3 and python on PATH, pyenv's versions (even when pyenv does
+not put them on PATH), uv's managed Pythons and, on Windows, the `py` launcher (the oldest,
+because the project's dependencies publish wheels for a new Python last). Where there is none,
+it says what to install, in one line, and exits with code 1. `.ci/run` calls this script, so
+the discovery is written once.
 """
 
 import glob
@@ -47,10 +49,8 @@ def version_of(command):
 
 
 def candidates():
-    """Python commands to try, most specific first."""
-    if os.environ.get("PYTHON"):
-        yield [os.environ["PYTHON"]]
-    for minor in range(NEWEST_MINOR, MINIMUM[1] - 1, -1):
+    """Python commands to try."""
+    for minor in range(MINIMUM[1], NEWEST_MINOR + 1):
         found = shutil.which("python3.%d" % minor)
         if found:
             yield [found]
@@ -68,31 +68,37 @@ def candidates():
             pass
     python = os.path.join("Scripts", "python.exe") if WINDOWS else os.path.join("bin", "python3")
     for root in filter(None, roots):
-        for path in sorted(glob.glob(os.path.join(root, "versions", "3.*", python)),
-                           reverse=True):
+        for path in glob.glob(os.path.join(root, "versions", "3.*", python)):
             yield [path]
     uv = os.path.expanduser("~/.local/share/uv/python")
-    for path in sorted(glob.glob(os.path.join(uv, "cpython-3.*", "bin", "python3")),
-                       reverse=True):
+    for path in glob.glob(os.path.join(uv, "cpython-3.*", "bin", "python3")):
         yield [path]
     launcher = shutil.which("py")
     if launcher:
-        for minor in range(NEWEST_MINOR, MINIMUM[1] - 1, -1):
+        for minor in range(MINIMUM[1], NEWEST_MINOR + 1):
             yield [launcher, "-3.%d" % minor]
 
 
 def find_python():
-    """The first candidate that is Python 3.12 or newer, as a command (list of words)."""
-    seen = set()
+    """$PYTHON, or the oldest candidate that is 3.12 or newer: (command, (major, minor))."""
+    if os.environ.get("PYTHON"):
+        command = [os.environ["PYTHON"]]
+        version = version_of(command)
+        if version is None or version < MINIMUM:
+            say("PYTHON=%s is not a Python 3.12 or newer" % command[0])
+            sys.exit(1)
+        return command, version
+    best, best_version, seen = None, None, set()
     for command in candidates():
         key = tuple(command)
         if key in seen:
             continue
         seen.add(key)
         version = version_of(command)
-        if version is not None and version >= MINIMUM:
-            return command, version
-    return None, None
+        if version is not None and version >= MINIMUM and (best is None
+                                                            or version < best_version):
+            best, best_version = command, version
+    return best, best_version
 
 
 def venv_python():
