@@ -234,10 +234,11 @@ def ensure_assets() -> str | None:
 
 def notice_server(host: str, port: int, problem: str) -> http.server.ThreadingHTTPServer:
     """A server of one plain page that says why the dashboard cannot open (not yet started)."""
+    sentence = html.escape(problem[:1].upper() + problem[1:])
     page = (f"<!doctype html><html lang='en'><head><meta charset='utf-8'><title>innovate-sim "
             f"dashboard: cannot start</title></head><body style='font-family:sans-serif;"
             f"max-width:42em;margin:3em auto;line-height:1.5'><h1>The dashboard cannot open "
-            f"yet</h1><p>{html.escape(problem)}</p></body></html>").encode()
+            f"yet</h1><p>{sentence}</p></body></html>").encode()
 
     class Notice(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:  # noqa: N802 - the name http.server calls
