@@ -23,3 +23,16 @@ def require_chromium() -> Path:
                     "installs Debian's chromium) or set CHROMIUM=/path/to/chromium; to leave "
                     "them out on purpose, deselect them with -m 'not browser'")
     return path
+
+
+def session_processes(session: int) -> list[int]:
+    """Live processes (not zombies) of a session, from /proc (Linux)."""
+    pids = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[3]) == session and fields[0] != "Z":
+            pids.append(int(stat.parent.name))
+    return pids

@@ -13,6 +13,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from helpers import session_processes
 
 import sim
 from sim.analysis import analyze, load_sweep, summarise
@@ -247,19 +248,6 @@ set = {{ "events.cs-hackney-pilot.agents" = ["No Such Council"] }}
     assert load_sweep(out).manifest["failed_runs"] == [2, 3]
 
 
-def _session_processes(session: int) -> list[int]:
-    """Live processes (not zombies) of a session, from /proc (Linux)."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":
-            pids.append(int(stat.parent.name))
-    return pids
-
-
 def _wait_until_stopped(pid: int, timeout: float = 120.0) -> None:
     """Wait until a process has stopped itself (state T in /proc/<pid>/stat)."""
     deadline = time.monotonic() + timeout
@@ -288,9 +276,9 @@ def test_resume_after_kill_9_gives_exactly_the_uninterrupted_runs(tmp_path):
     os.kill(process.pid, signal.SIGKILL)        # the driver only: its workers must follow
     process.wait()
     deadline = time.monotonic() + 10
-    while _session_processes(process.pid) and time.monotonic() < deadline:
+    while session_processes(process.pid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _session_processes(process.pid) == [], "workers or forkserver outlived the driver"
+    assert session_processes(process.pid) == [], "workers or forkserver outlived the driver"
     written = pd.concat([pd.read_parquet(p) for p in (out / "parts").glob("metrics-*.parquet")])
     assert 24 <= len(written) < 240 and len(written) % 8 == 0
     assert not (out / "metrics.parquet").exists()

@@ -12,22 +12,10 @@ import time
 from pathlib import Path
 
 import pytest
+from helpers import session_processes
 
 ROOT = Path(__file__).resolve().parent.parent
 pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
-
-
-def session_processes(session: int) -> list[int]:
-    """Live processes (not zombies) of a session, from /proc."""
-    pids = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[3]) == session and fields[0] != "Z":
-            pids.append(int(stat.parent.name))
-    return pids
 
 
 def test_the_calibration_pool_exits_when_its_driver_is_killed():
