@@ -9,7 +9,7 @@ It reuses the package's *inputs*, so it does the same work per agent: the config
 (``sim.load_config``), the population, the network and the timeline
 (``sim.population.build_population``, ``sim.network.build_network``,
 ``sim.scenario.compile_timeline``) and the per-step scenario series (policy support, budget
-index, workforce capacity and churn) from ``sim.journey.Mechanics(...).inputs(k)``. Everything
+index, workforce capacity and churn) from ``sim.journey.Journeys(...).inputs(k)``. Everything
 that happens per journey is re-implemented with Python scalars on Mesa agents, one step being:
 
 1. the model applies the quarter's seeding events (named pilot sites, funded programmes);
@@ -65,12 +65,14 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import sim  # noqa: E402
-from sim.config import APPROACHES, NATIONS, Config  # noqa: E402
-from sim.journey import Mechanics, chain_hazards  # noqa: E402
-from sim.metrics import measure_counts  # noqa: E402
-from sim.network import build_network  # noqa: E402
-from sim.population import build_population  # noqa: E402
-from sim.scenario import compile_timeline  # noqa: E402
+from sim.config import Config  # noqa: E402
+from sim.mechanics.journeys import Journeys  # noqa: E402
+from sim.mechanics.network import build_network  # noqa: E402
+from sim.mechanics.population import build_population  # noqa: E402
+from sim.mechanics.tables import chain_hazards  # noqa: E402
+from sim.mechanics.timeline import compile_timeline  # noqa: E402
+from sim.output.metrics import measure_counts  # noqa: E402
+from sim.vocabulary import APPROACHES, NATIONS  # noqa: E402
 
 ACTIVE, PAUSED, ENDED = 0, 1, 2
 CS, TIP, TS = 0, 1, 2
@@ -431,7 +433,7 @@ class ReferenceModel(mesa.Model):
         self.network = build_network(config, self.population, structure)
         self.timeline = compile_timeline(config, self.population)
         labels = [e.label for e in config.active_events if e.kind == "seed"]
-        self.scenario_series = Mechanics(config, self.population, self.network, self.timeline,
+        self.scenario_series = Journeys(config, self.population, self.network, self.timeline,
                                          labels)
         self._constants(config)
         self.start = float(self.timeline.start[0])

@@ -28,10 +28,10 @@ from dashboards.settings import Settings, parse_seed
 from dashboards.style import date_label
 from dashboards.teach import TeachMode
 from dashboards.uptake import UptakeTab
-from sim.boundaries import ATTRIBUTION
-from sim.config import APPROACHES
+from sim.data import ATTRIBUTION
 from sim.data import ATTRIBUTION as DATA_ATTRIBUTION
 from sim.errors import InputError, shown
+from sim.vocabulary import APPROACHES
 
 logger = logging.getLogger(__name__)
 PLAY_INTERVAL = 0.25        # seconds between steps while playing

@@ -28,11 +28,12 @@ from dashboards.style import (
     years_words,
 )
 from dashboards.vega import Spec, VegaChart, template, with_data
-from sim.config import APPROACHES, Config, preset_names
+from sim.cache import ProcessCache, config_key
+from sim.config import Config, preset_names
 from sim.errors import InputError
-from sim.metrics import MEASURES, first_time, value_at
 from sim.model import InnovationModel
-from sim.scenario import ConfigCache, config_key
+from sim.output.metrics import first_time, value_at
+from sim.vocabulary import APPROACHES, MEASURES
 
 logger = logging.getLogger(__name__)
 BAND = (5.0, 95.0)          # percentiles of the 90% band
@@ -102,7 +103,7 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
                     wall_time=time.perf_counter() - started)
 
 
-_RUNS = ConfigCache(400)        # single runs (about 100 KB each)
+_RUNS = ProcessCache(400)        # single runs (about 100 KB each)
 
 
 def run_counts(config: Config, seed: int) -> tuple[np.ndarray, np.ndarray, int, list[str]]:

@@ -17,6 +17,7 @@ from matplotlib.collections import PolyCollection
 from matplotlib.figure import Figure
 from matplotlib.patches import Patch
 
+from dashboards.boundaries import outlines, project
 from dashboards.compare import Ensemble, summary_frame
 from dashboards.journeys import conditions_frame, stage_frame
 from dashboards.session import Session
@@ -33,12 +34,10 @@ from dashboards.style import (
 )
 from dashboards.uptake import observed, scope_size
 from dashboards.uptake import stage_frame as uptake_frame
-from sim.boundaries import ATTRIBUTION, outlines, project
-from sim.config import APPROACHES
+from sim.data import ATTRIBUTION, load_uk
 from sim.data import ATTRIBUTION as DATA_ATTRIBUTION
-from sim.data import load_uk
-from sim.journey import STAGES, STATUSES
-from sim.results import RunResult
+from sim.output.results import RunResult
+from sim.vocabulary import APPROACHES, STAGES, STATUSES
 
 DPI = 110
 

@@ -62,11 +62,10 @@ from dashboards.style import (
     approach_label,
     quarter_label,
 )
-from sim.config import APPROACHES
 from sim.data import ATTRIBUTION
 from sim.errors import InputError
 from sim.io import output_folder
-from sim.journey import CONDITIONS, STAGES
+from sim.vocabulary import APPROACHES, CONDITIONS, STAGES
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",

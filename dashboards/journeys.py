@@ -22,9 +22,8 @@ from dashboards.style import (
     quarter_label,
 )
 from dashboards.vega import Spec, VegaChart, template, with_data
-from sim.config import APPROACHES
-from sim.journey import CONDITIONS, STAGES
-from sim.results import RunResult
+from sim.output.results import RunResult
+from sim.vocabulary import APPROACHES, CONDITIONS, STAGES
 
 KIND_WORDS: dict[str, str] = {
     "prompt": "started",

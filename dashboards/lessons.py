@@ -23,12 +23,12 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 from dashboards.compare import run_counts
 from dashboards.session import Session
 from dashboards.settings import Settings
-from sim.config import APPROACHES, preset_names, read_toml
+from sim.config import preset_names
 from sim.data import load_uk
 from sim.errors import InputError
-from sim.journey import CONDITIONS, STAGES
-from sim.metrics import MEASURES
-from sim.results import RunResult
+from sim.io import read_toml
+from sim.output.results import RunResult
+from sim.vocabulary import APPROACHES, CONDITIONS, MEASURES, STAGES
 
 LESSONS_FILE = Path(__file__).with_name("lessons.toml")
 DIAMOND_ROWS: tuple[int, ...] = (1, 2, 3, 2, 1)     # statements per row, most important first
@@ -356,7 +356,7 @@ def condition_tally(events: pd.DataFrame) -> dict[str, dict[str, int]]:
 
     Returns ``{"forward": {condition: n}, "back": {condition: n}}``.
     """
-    from sim.journey import CONDITION_WORDS
+    from sim.vocabulary import CONDITION_WORDS
 
     tally = {"forward": dict.fromkeys(CONDITIONS, 0), "back": dict.fromkeys(CONDITIONS, 0)}
     for reason in events["reason"].astype(str):

@@ -15,6 +15,7 @@ from collections.abc import Callable
 import numpy as np
 import solara
 
+from dashboards.boundaries import outlines, project
 from dashboards.session import Session, Snapshot
 from dashboards.style import (
     CONDITION_LABELS,
@@ -24,10 +25,8 @@ from dashboards.style import (
     date_label,
     stage_label,
 )
-from sim.boundaries import outlines, project
-from sim.config import APPROACHES
 from sim.data import load_uk
-from sim.journey import CONDITIONS, STAGES, STATUSES
+from sim.vocabulary import APPROACHES, CONDITIONS, STAGES, STATUSES
 
 UNIT = 0.1                 # SVG units per km: paths are written in 100 m integers
 INSET_SCALE = 3.5          # London inset enlargement

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboards.settings import Settings
-from sim.config import APPROACHES, NATIONS
 from sim.model import InnovationModel
-from sim.results import RunResult
+from sim.output.results import RunResult
+from sim.vocabulary import APPROACHES, NATIONS
 
 N_CONDITIONS = 6        # the five conditions and readiness, in sim.journey.FIELDS order
 

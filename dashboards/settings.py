@@ -12,9 +12,10 @@ import functools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from sim.config import APPROACHES, NATIONS, Config, load_config, parse_override, preset_names
+from sim.config import Config, load_config, parse_override, preset_names
 from sim.errors import InputError
 from sim.model import check_seed
+from sim.vocabulary import APPROACHES, NATIONS
 
 TIES: dict[str, str] = {
     "border": "Shared borders",

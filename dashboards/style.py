@@ -4,8 +4,7 @@ from __future__ import annotations
 
 import math
 
-from sim.config import APPROACHES
-from sim.journey import CONDITION_WORDS, CONDITIONS, STAGES
+from sim.vocabulary import APPROACHES, CONDITION_WORDS, CONDITIONS, STAGES
 
 APPROACH_NAMES: dict[str, str] = {
     "CS": "Contextual Safeguarding",

@@ -54,11 +54,10 @@ from dashboards.style import (
     quarter_label,
 )
 from dashboards.vega import Spec, VegaChart, template, with_data
-from sim.config import APPROACHES
 from sim.errors import InputError
-from sim.journey import CONDITIONS, STAGES
 from sim.model import InnovationModel
-from sim.results import RunResult
+from sim.output.results import RunResult
+from sim.vocabulary import APPROACHES, CONDITIONS, STAGES
 
 TEXT_STYLE = {"font-size": "17px", "line-height": "1.5", "max-width": "1100px"}
 _CONDITION_KEYS = (*CONDITIONS, "readiness")

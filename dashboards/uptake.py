@@ -18,11 +18,10 @@ import solara
 from dashboards.session import Session
 from dashboards.style import APPROACH_NAMES, STAGE_COLORS, approach_label
 from dashboards.vega import Spec, VegaChart, template, with_data
-from sim.config import APPROACHES, NATIONS
 from sim.data import load_uk
-from sim.journey import STAGES
-from sim.metrics import SCOPES, measure_counts
-from sim.results import RunResult
+from sim.output.metrics import measure_counts
+from sim.output.results import RunResult
+from sim.vocabulary import APPROACHES, NATIONS, SCOPES, STAGES
 
 SCOPE_NAMES: tuple[str, ...] = tuple(SCOPES)
 

@@ -21,12 +21,12 @@ except PackageNotFoundError:  # running from a source tree that is not installed
 # part of the package (``innovate sweep`` in its driver, say) does not import Mesa.
 _EXPORTS = {
     "Authority": "sim.agents",
-    "APPROACHES": "sim.config", "NATIONS": "sim.config", "Config": "sim.config",
+    "APPROACHES": "sim.vocabulary", "NATIONS": "sim.vocabulary", "Config": "sim.config",
     "load_config": "sim.config", "preset_names": "sim.config",
     "InputError": "sim.errors",
-    "STAGES": "sim.journey", "STATUSES": "sim.journey",
+    "STAGES": "sim.vocabulary", "STATUSES": "sim.vocabulary",
     "InnovationModel": "sim.model", "run": "sim.model",
-    "RunResult": "sim.results",
+    "RunResult": "sim.output.results",
 }
 
 

@@ -6,8 +6,7 @@ from typing import TYPE_CHECKING
 
 import mesa
 
-from sim.config import APPROACHES, NATIONS
-from sim.journey import CONDITIONS, STAGES, STATUSES
+from sim.vocabulary import APPROACHES, CONDITIONS, NATIONS, STAGES, STATUSES
 
 if TYPE_CHECKING:
     from sim.model import InnovationModel

@@ -1,7 +1,12 @@
-"""The ``innovate`` command line: run a scenario, list the presets, print the parameters.
+"""The ``innovate`` command line: run, scenarios, params, sweep, analyze, calibrate.
+
+Other commands (the dashboard's ``dashboard`` and ``handout``) register themselves through
+the entry-point group ``innovate.commands``: each entry point names a :class:`Command`. The
+model package therefore never imports the user interface.
 
 Bad input (an unknown scenario, a misspelt key, a value out of range, malformed TOML, a
-missing data file) prints one line naming the key and what is allowed, and exits with code 2.
+missing data file, a folder that cannot be made) prints one line naming the key and what is
+allowed, and exits with code 2.
 """
 
 from __future__ import annotations
@@ -9,14 +14,30 @@ from __future__ import annotations
 import argparse
 import math
 import os
+import shutil
 import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib.metadata import entry_points
 from pathlib import Path
 
-from sim.config import APPROACHES, describe_presets, load_config, parameter_table, parse_override
+from sim.config import describe_presets, load_config, parameter_table, parse_override
 from sim.errors import InputError
 from sim.io import output_folder
+from sim.vocabulary import APPROACHES
 
 EXIT_BAD_INPUT = 2
+ENTRY_POINTS = "innovate.commands"
+
+
+@dataclass(frozen=True)
+class Command:
+    """One ``innovate`` command: its help line, its options and what it does (an exit code)."""
+
+    name: str
+    help: str
+    add_arguments: Callable[[argparse.ArgumentParser], None]
+    run: Callable[[argparse.Namespace], int]
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,81 +46,6 @@ class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> None:  # type: ignore[override]
         """Print a one-line usage error and exit with code 2."""
         self.exit(EXIT_BAD_INPUT, f"innovate: error: {message} (see 'innovate --help')\n")
-
-
-def build_parser() -> argparse.ArgumentParser:
-    """The argument parser of ``innovate``."""
-    parser = _Parser(prog="innovate", description="Innovation journeys of the UK's children's "
-                     "social care authorities: Contextual Safeguarding, Trauma-Informed "
-                     "Practice and Transitional Safeguarding.")
-    commands = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
-    commands.required = True
-
-    run = commands.add_parser("run", help="run a scenario and write its results")
-    run.add_argument("scenario", nargs="?", default="historical",
-                     help="a preset name (see 'innovate scenarios') or a .toml file "
-                          "(default: historical)")
-    run.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
-    run.add_argument("--out", type=Path, default=None,
-                     help="output folder (default results/<scenario>-seed<N>)")
-    run.add_argument("--set", dest="overrides", action="append", default=[],
-                     metavar="KEY=VALUE", help="override a parameter, e.g. approaches.CS.q=0.4 "
-                                               "or mechanisms.macro=false (repeatable)")
-    run.add_argument("--no-plot", action="store_true", help="skip adoption.png")
-
-    commands.add_parser("scenarios", help="list the scenario presets")
-
-    params = commands.add_parser("params", help="print every parameter: default, unit, source")
-    params.add_argument("scenario", nargs="?", default="defaults",
-                        help="show the values of this preset (default: defaults)")
-    sweep = commands.add_parser("sweep", help="run an experiment: every design point x "
-                                "replicate, streamed to disk")
-    sweep.add_argument("experiment", type=Path, help="an experiment file (experiments/*.toml)")
-    sweep.add_argument("--workers", type=_workers, default=os.cpu_count() or 1,
-                       help="parallel worker processes (default: all CPUs)")
-    sweep.add_argument("--backend", choices=["local", "dask"], default="local",
-                       help="local process pool or a Dask cluster (default local)")
-    sweep.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="address of a running Dask scheduler (default: start a local "
-                            "cluster)")
-    sweep.add_argument("--out", type=Path, default=None,
-                       help="output folder (default results/<experiment name>)")
-    sweep.add_argument("--resume", action="store_true",
-                       help="finish an interrupted sweep in --out")
-    sweep.add_argument("--quiet", action="store_true", help="no progress bar")
-
-    analyze = commands.add_parser("analyze", help="summaries, plots, sensitivity indices and "
-                                  "scenario discovery of a sweep")
-    analyze.add_argument("folder", type=Path, help="a folder written by 'innovate sweep'")
-
-    calibrate = commands.add_parser("calibrate", help="fit the priors to the observed patterns "
-                                    "(ABC-SMC); writes the posterior and a preset")
-    calibrate.add_argument("experiment", type=Path,
-                           help="a calibration file, e.g. experiments/calibration.toml")
-    calibrate.add_argument("--out", type=Path, default=None,
-                           help="output folder (default results/<experiment name>)")
-    calibrate.add_argument("--workers", type=_workers, default=None,
-                           help="worker processes (default: the file's abc.workers); the "
-                                "posterior does not depend on it")
-    calibrate.add_argument("--seed", type=_seed, default=None,
-                           help="replace the file's abc.seed")
-    calibrate.add_argument("--no-preset", action="store_true",
-                           help="write the preset only into --out, not into configs/")
-    calibrate.add_argument("--quiet", action="store_true", help="no progress lines")
-
-    handout = commands.add_parser("handout", help="write a one-page printable handout per "
-                                  "lesson of the dashboard's Teach mode (HTML; PDF with --pdf)")
-    handout.add_argument("lessons", nargs="*", metavar="LESSON",
-                         help="lesson ids, e.g. stages conditions (default: every lesson)")
-    handout.add_argument("--out", type=Path, default=Path("handouts"),
-                         help="output folder (default handouts/)")
-    handout.add_argument("--pdf", action="store_true",
-                         help="also print each handout to an A4 PDF with chromium")
-
-    from sim.dashboard import add_arguments as dashboard_arguments
-    dashboard_arguments(commands.add_parser(
-        "dashboard", help="open the dashboard in a web browser (http://127.0.0.1:8765)"))
-    return parser
 
 
 def whole_number(flag: str, low: int, high: int | None = None, high_text: str = ""):
@@ -121,21 +67,19 @@ _workers = whole_number("--workers", 1)
 _seed = whole_number("--seed", 0, 2**63 - 1, "2**63-1")
 
 
-def main(argv: list[str] | None = None) -> int:
-    """Entry point of ``innovate``; returns the exit code."""
-    args = build_parser().parse_args(argv)
-    commands = {"run": _run, "scenarios": _scenarios, "params": _params, "sweep": _sweep,
-                "analyze": _analyze, "dashboard": _dashboard, "calibrate": _calibrate,
-                "handout": _handout}
-    try:
-        return commands[args.command](args)
-    except InputError as error:
-        print(f"innovate: error: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
-    except OSError as error:        # a file that cannot be read or written: one line too
-        where = f"{error.filename}: " if error.filename else ""
-        print(f"innovate: error: {where}{error.strerror or error}", file=sys.stderr)
-        return EXIT_BAD_INPUT
+# -- run, scenarios, params ---------------------------------------------------------------------
+
+def _run_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", nargs="?", default="historical",
+                        help="a preset name (see 'innovate scenarios') or a .toml file "
+                             "(default: historical)")
+    parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default results/<scenario>-seed<N>)")
+    parser.add_argument("--set", dest="overrides", action="append", default=[],
+                        metavar="KEY=VALUE", help="override a parameter, e.g. "
+                        "approaches.CS.q=0.4 or mechanisms.macro=false (repeatable)")
+    parser.add_argument("--no-plot", action="store_true", help="skip adoption.png")
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -157,41 +101,6 @@ def _run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sweep(args: argparse.Namespace) -> int:
-    if args.backend == "local":
-        from sim.workers import local_context
-
-        local_context()     # the workers' server imports the model while we read the file
-    from sim.experiment import load_experiment
-    from sim.sweep import sweep
-
-    experiment = load_experiment(args.experiment)
-    out = args.out or Path("results") / experiment.name
-    summary = sweep(experiment, out, workers=args.workers, backend=args.backend,
-                    scheduler=args.scheduler, resume=args.resume, progress=not args.quiet)
-    print(f"Experiment '{experiment.name}': {summary.runs} runs ({len(experiment.points)} "
-          f"points x {experiment.spec.experiment.replicates} replicates); ran {summary.ran} in "
-          f"{summary.wall_time:.1f} s ({summary.runs_per_second:.1f} runs/s) with "
-          f"{args.workers} {args.backend} worker(s)")
-    if summary.failed:
-        print(f"{summary.failed} run(s) failed: see the 'error' column of {out}/metrics.parquet",
-              file=sys.stderr)
-        return 1
-    print(f"Results in {out}/ (metrics.parquet, curves.parquet, points.csv, manifest.json); "
-          f"next: innovate analyze {out}")
-    return 0
-
-
-def _analyze(args: argparse.Namespace) -> int:
-    from sim.analysis import analyze
-
-    report = analyze(args.folder)
-    print(report.text)
-    print()
-    print(f"Written to {args.folder}/analysis/: {', '.join(report.files)}")
-    return 0
-
-
 def metrics_table(metrics: dict[str, float]) -> str:
     """The per-approach metrics as a plain-text table, then the simulated observed patterns."""
     names = list(dict.fromkeys(key.split(".", 1)[1] for key in metrics
@@ -202,16 +111,9 @@ def metrics_table(metrics: dict[str, float]) -> str:
             f"{_fmt(metrics.get(f'{a}.{name}', math.nan)):>12s}" for a in APPROACHES))
     patterns = {k.split(".", 1)[1]: v for k, v in metrics.items() if k.startswith("patterns.")}
     if patterns:
-        lines += ["", "observed patterns (MODEL.md 8), simulated value:"]
+        lines += ["", "observed patterns (docs/ODD.md 1.2), simulated value:"]
         lines += [f"  {name:34s}{_fmt(value):>10s}" for name, value in patterns.items()]
     return "\n".join(lines)
-
-
-def _calibrate(args: argparse.Namespace) -> int:
-    from sim.calibration import main as calibrate
-
-    return calibrate(args.experiment, out=args.out, workers=args.workers, seed=args.seed,
-                     install_preset=not args.no_preset, quiet=args.quiet)
 
 
 def _fmt(value: float) -> str:
@@ -228,23 +130,9 @@ def _scenarios(args: argparse.Namespace) -> int:
     return 0
 
 
-def _dashboard(args: argparse.Namespace) -> int:
-    from sim.dashboard import main as dashboard
-
-    return dashboard(args)
-
-
-def _handout(args: argparse.Namespace) -> int:
-    import time
-
-    from dashboards.handout import write_handouts
-
-    started = time.perf_counter()
-    written = write_handouts(args.out, args.lessons, pdf=args.pdf)
-    for path in written:
-        print(path)
-    print(f"{len(written)} file(s) written in {time.perf_counter() - started:.1f} s")
-    return 0
+def _params_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", nargs="?", default="defaults",
+                        help="show the values of this preset (default: defaults)")
 
 
 def _params(args: argparse.Namespace) -> int:
@@ -255,6 +143,183 @@ def _params(args: argparse.Namespace) -> int:
         print(f"| `{row['name']}` | {row['default']} | {row['unit']} | {row['source']} | "
               f"{row['meaning']} |")
     return 0
+
+
+def _install_preset_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("preset", type=Path, help="a preset file, e.g. one written by "
+                        "'innovate calibrate' (results/<name>/<preset>.toml)")
+    parser.add_argument("--into", type=Path, default=None,
+                        help="the presets folder (default: configs/ of this checkout)")
+    parser.add_argument("--force", action="store_true", help="replace a preset of that name")
+
+
+def _install_preset(args: argparse.Namespace) -> int:
+    from sim.config import presets_dir
+
+    load_config(args.preset)                    # it must be a valid scenario
+    folder = args.into or presets_dir()
+    if args.into is None and "site-packages" in folder.parts:
+        raise InputError(f"install-preset: {folder} is inside the installed package; run it "
+                         "from a checkout, or give --into FOLDER (a preset file also runs as "
+                         "'innovate run FILE.toml')")
+    target = output_folder(folder, "--into") / args.preset.name
+    if target.exists() and not args.force:
+        raise InputError(f"install-preset: {target} exists; give --force to replace it")
+    shutil.copyfile(args.preset, target)
+    print(f"Preset '{target.stem}' installed in {folder}/ (innovate run {target.stem})")
+    return 0
+
+
+# -- sweep, analyze, calibrate ------------------------------------------------------------------
+
+def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("experiment", type=Path, help="an experiment file (experiments/*.toml)")
+    parser.add_argument("--workers", type=_workers, default=os.cpu_count() or 1,
+                        help="parallel worker processes (default: all CPUs)")
+    parser.add_argument("--backend", choices=["local", "dask"], default="local",
+                        help="local process pool or a Dask cluster (default local)")
+    parser.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                        help="address of a running Dask scheduler (default: start a local "
+                             "cluster)")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default results/<experiment name>)")
+    parser.add_argument("--resume", action="store_true",
+                        help="finish an interrupted sweep in --out")
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
+
+
+def _sweep(args: argparse.Namespace) -> int:
+    if args.backend == "local":
+        from sim.sweeps.backends import local_context
+
+        local_context()     # the workers' server imports the model while we read the file
+    from sim.sweeps.design import load_experiment
+    from sim.sweeps.runner import run_sweep
+
+    experiment = load_experiment(args.experiment)
+    out = args.out or Path("results") / experiment.name
+    summary = run_sweep(experiment, out, workers=args.workers, backend=args.backend,
+                        scheduler=args.scheduler, resume=args.resume, progress=not args.quiet)
+    print(f"Experiment '{experiment.name}': {summary.runs} runs ({len(experiment.points)} "
+          f"points x {experiment.spec.experiment.replicates} replicates); ran {summary.ran} in "
+          f"{summary.wall_time:.1f} s ({summary.runs_per_second:.1f} runs/s) with "
+          f"{args.workers} {args.backend} worker(s)")
+    if summary.failed:
+        print(f"{summary.failed} run(s) failed: see the 'error' column of {out}/metrics.parquet",
+              file=sys.stderr)
+        return 1
+    print(f"Results in {out}/ (metrics.parquet, curves.parquet, points.csv, manifest.json); "
+          f"next: innovate analyze {out}")
+    return 0
+
+
+def _analyze_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("folder", type=Path, help="a folder written by 'innovate sweep'")
+
+
+def _analyze(args: argparse.Namespace) -> int:
+    from sim.sweeps.analysis import analyze
+
+    report = analyze(args.folder)
+    print(report.text)
+    print()
+    print(f"Written to {args.folder}/analysis/: {', '.join(report.files)}")
+    return 0
+
+
+def _calibrate_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("calibration", type=Path,
+                        help="a calibration file, e.g. experiments/calibration.toml")
+    parser.add_argument("--out", type=Path, default=None,
+                        help="output folder (default results/<calibration name>)")
+    parser.add_argument("--workers", type=_workers, default=None,
+                        help="worker processes (default: the file's abc.workers); the "
+                             "posterior does not depend on it")
+    parser.add_argument("--seed", type=_seed, default=None, help="replace the file's abc.seed")
+    parser.add_argument("--quiet", action="store_true", help="no progress lines")
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from sim.calibration.report import summary_markdown
+    from sim.calibration.run import calibrate
+    from sim.calibration.spec import load_calibration
+
+    if args.workers is not None and not 1 <= args.workers <= 256:
+        raise InputError(f"--workers: must be a whole number from 1 to 256 (got "
+                         f"{args.workers})")
+    calibration, base = load_calibration(args.calibration, workers=args.workers,
+                                         seed=args.seed)
+    try:
+        import pyabc  # noqa: F401
+    except ImportError:
+        raise InputError("calibrate needs pyabc: pip install 'innovate-sim[calibrate]'") from None
+    folder = output_folder(args.out or Path("results") / calibration.name)
+    result = calibrate(calibration, base, folder, source=str(args.calibration),
+                       echo=None if args.quiet else print)
+    print()
+    print("\n".join(summary_markdown(calibration, result.summary, result.fit,
+                                     result.generations, result.recovery,
+                                     result.manifest).splitlines()[2:]))
+    print()
+    print(f"Results written to {folder}/ ({', '.join(result.manifest['files'])})")
+    if result.preset_path is not None:
+        print(f"Preset written to {result.preset_path}; to run it by name from this checkout: "
+              f"innovate install-preset {result.preset_path}")
+    return 0
+
+
+def _nothing(parser: argparse.ArgumentParser) -> None:
+    pass
+
+
+COMMANDS: tuple[Command, ...] = (
+    Command("run", "run a scenario and write its results", _run_arguments, _run),
+    Command("scenarios", "list the scenario presets", _nothing, _scenarios),
+    Command("params", "print every parameter: default, unit, source", _params_arguments,
+            _params),
+    Command("sweep", "run an experiment: every design point x replicate, streamed to disk",
+            _sweep_arguments, _sweep),
+    Command("analyze", "summaries, plots, sensitivity indices and scenario discovery of a "
+            "sweep", _analyze_arguments, _analyze),
+    Command("calibrate", "fit the priors to the observed patterns (ABC-SMC); writes the "
+            "posterior and a preset", _calibrate_arguments, _calibrate),
+    Command("install-preset", "copy a preset file (e.g. a calibrated one) into configs/",
+            _install_preset_arguments, _install_preset),
+)
+
+
+def commands() -> list[Command]:
+    """The commands of ``innovate``: its own, then those registered by entry points."""
+    registered = [entry.load() for entry in entry_points(group=ENTRY_POINTS)]
+    return [*COMMANDS, *sorted(registered, key=lambda command: command.name)]
+
+
+def build_parser(available: list[Command] | None = None) -> argparse.ArgumentParser:
+    """The argument parser of ``innovate``."""
+    parser = _Parser(prog="innovate", description="Innovation journeys of the UK's children's "
+                     "social care authorities: Contextual Safeguarding, Trauma-Informed "
+                     "Practice and Transitional Safeguarding.")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+    subparsers.required = True
+    for command in available or commands():
+        command.add_arguments(subparsers.add_parser(command.name, help=command.help))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``innovate``; returns the exit code."""
+    available = commands()
+    args = build_parser(available).parse_args(argv)
+    run = {command.name: command.run for command in available}[args.command]
+    try:
+        return run(args)
+    except InputError as error:
+        print(f"innovate: error: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except OSError as error:        # a file that cannot be read or written: one line too
+        where = f"{error.filename}: " if error.filename else ""
+        print(f"innovate: error: {where}{error.strerror or error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
 
 
 if __name__ == "__main__":

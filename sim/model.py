@@ -11,15 +11,17 @@ import mesa
 import numpy as np
 
 from sim.agents import Authority
-from sim.config import APPROACHES, NATIONS, Config, load_config
+from sim.config import Config, load_config
 from sim.data import load_uk
 from sim.errors import InputError, shown
-from sim.journey import JourneyState, Mechanics
-from sim.metrics import MEASURES, SCOPES
-from sim.network import build_network
-from sim.population import build_population
-from sim.results import Recorder, RunResult
-from sim.scenario import shared_timeline
+from sim.mechanics.journeys import Journeys
+from sim.mechanics.network import build_network
+from sim.mechanics.population import build_population
+from sim.mechanics.state import JourneyState
+from sim.mechanics.timeline import shared_timeline
+from sim.output.recorder import Recorder
+from sim.output.results import RunResult
+from sim.vocabulary import APPROACHES, MEASURES, NATIONS, SCOPES
 
 
 def check_seed(seed: Any) -> int:
@@ -81,7 +83,7 @@ class InnovationModel(mesa.Model):
         self.network = build_network(self.config, self.population, structure)
         self.timeline = shared_timeline(self.config, self.population)
         labels = [e.label for e in self.config.active_events if e.kind == "seed"]
-        self.mechanics = Mechanics(self.config, self.population, self.network, self.timeline,
+        self.mechanics = Journeys(self.config, self.population, self.network, self.timeline,
                                    labels)
         self.state: JourneyState = self.mechanics.initial_state()
         self.recorder = Recorder(self.population, self.network, self.timeline.steps)

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 import sim
-from sim.metrics import measure_counts
+from sim.output.metrics import measure_counts
 
 ALL_OFF = {name: False for name in
            ("macro", "workforce", "shocks", "synergy", "feedback", "conditions", "need")}

@@ -29,13 +29,10 @@ import pytest
 
 import sim
 from sim import cli
-from sim.calibration import (
-    PatternDistance,
-    Simulator,
-    calibrate,
-    load_experiment,
-    weighted_quantile,
-)
+from sim.calibration.abc import PatternDistance, Simulator
+from sim.calibration.report import weighted_quantile
+from sim.calibration.run import calibrate
+from sim.calibration.spec import load_calibration
 from sim.config import load_config, presets_dir
 from sim.data import load_uk
 
@@ -94,7 +91,7 @@ def write(tmp_path: Path, text: str, name: str = "experiment.toml") -> Path:
 
 
 def test_recovers_known_parameters_from_synthetic_data(tmp_path):
-    experiment, base = load_experiment(write(tmp_path, experiment_text()))
+    experiment, base = load_calibration(write(tmp_path, experiment_text()))
     result = calibrate(experiment, base, tmp_path / "out", echo=None)
     recovery = result.recovery.set_index("parameter")
     for key, truth in TRUTH.items():
@@ -119,7 +116,7 @@ def test_posterior_is_identical_with_one_or_two_workers(tmp_path):
     for workers in (1, 2):
         path = write(tmp_path, experiment_text(population=12, generations=2, workers=workers,
                                                draws=6, seeds=2), f"w{workers}.toml")
-        experiment, base = load_experiment(path)
+        experiment, base = load_calibration(path)
         results.append(calibrate(experiment, base, tmp_path / f"w{workers}", echo=None))
     one, two = results
     pd.testing.assert_frame_equal(one.posterior, two.posterior, check_exact=True)
@@ -132,7 +129,7 @@ def test_posterior_is_identical_with_one_or_two_workers(tmp_path):
 
 
 def test_simulated_patterns_are_the_run_metrics():
-    experiment, base = load_experiment(ROOT / "experiments" / "calibration.toml")
+    experiment, base = load_calibration(ROOT / "experiments" / "calibration.toml")
     simulator = Simulator(base, load_uk().observed)
     values = {"approaches.CS.p0": 0.03, "events.cs-evaluation-and-interest-network.value": 7.0}
     got = simulator(values, 5)
@@ -143,7 +140,7 @@ def test_simulated_patterns_are_the_run_metrics():
 
 def test_band_distance_is_zero_inside_the_band_and_scaled_outside():
     observed = load_uk().observed
-    experiment, _ = load_experiment(ROOT / "experiments" / "calibration.toml")
+    experiment, _ = load_calibration(ROOT / "experiments" / "calibration.toml")
     spec = next(p for p in experiment.patterns if p.metric == "TS_engaged_England_2023")
     distance = PatternDistance([spec], observed)  # band 31-61, scale 10
     assert distance({"TS_engaged_England_2023": 45.0}) == 0.0
@@ -160,12 +157,12 @@ def test_weighted_quantile():
 
 def test_shipped_experiments_validate():
     for name in ("calibration", "calibration-recovery"):
-        experiment, base = load_experiment(ROOT / "experiments" / f"{name}.toml")
+        experiment, base = load_calibration(ROOT / "experiments" / f"{name}.toml")
         assert experiment.abc.workers >= 1 and base.name == "historical"
 
 
 def test_shipped_preset_sets_the_posterior_medians_of_the_experiment():
-    experiment, _ = load_experiment(ROOT / "experiments" / "calibration.toml")
+    experiment, _ = load_calibration(ROOT / "experiments" / "calibration.toml")
     path = presets_dir() / "historical-calibrated.toml"
     text = path.read_text(encoding="utf-8")
     assert text.startswith("# Produced by `innovate calibrate experiments/calibration.toml")

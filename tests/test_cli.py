@@ -12,7 +12,9 @@ import pandas as pd
 import pytest
 
 import sim
-from sim import cli, data, network, plots
+from sim import cli, data
+from sim.cache import ProcessCache
+from sim.output import plots
 
 FILES = ["timeseries.parquet", "events.parquet", "agents.parquet", "indicators.parquet",
          "regions.parquet", "metrics.json", "manifest.json", "adoption.png"]
@@ -51,7 +53,7 @@ def test_run_writes_every_output(historical_out, capsys):
     assert (last == by_nation.groupby("approach", observed=True)["count"].sum()).all()
     manifest = json.loads((historical_out / "manifest.json").read_text())
     assert manifest["scenario"] == "historical" and manifest["seed"] == 3
-    assert manifest["version"] == sim.__version__ and manifest["wall_time_s"] > 0
+    assert manifest["versions"]["innovate-sim"] == sim.__version__ and manifest["wall_time_s"] > 0
     assert manifest["configuration"]["approaches"]["CS"]["q"] == 0.35
     assert "Open Government Licence" in manifest["data_attribution"]
     metrics = json.loads((historical_out / "metrics.json").read_text())
@@ -136,13 +138,8 @@ def test_malformed_toml_file(tmp_path, capsys):
 
 def test_missing_data_file_is_an_input_error(tmp_path, monkeypatch, capsys):
     monkeypatch.setattr(data, "data_dir", lambda: tmp_path)
-    data.load_uk.cache_clear()
-    network._uk_static.cache_clear()
-    try:
-        assert cli.main(["run", "--out", str(tmp_path / "o")]) == 2
-    finally:
-        data.load_uk.cache_clear()
-        network._uk_static.cache_clear()
+    monkeypatch.setattr(data, "_DATA", ProcessCache(1))         # nothing read yet
+    assert cli.main(["run", "--out", str(tmp_path / "o")]) == 2
     err = capsys.readouterr().err
     assert "data file missing" in err and "authorities.csv" in err
 

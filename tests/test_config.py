@@ -121,7 +121,7 @@ def test_unknown_scenario_lists_the_presets():
     ('[approaches.CS]\nq = "fast"\n', "approaches.CS.q: input should be a valid number"),
     ('[tim]\nstart = 0.0\n', "tim: unknown key; allowed: name, description, time"),
     ('[[events]]\nid = "x"\nkind = "party"\ndate = 2020.0\nlabel = "x"\n',
-     "events.x.kind: unknown event kind 'party'; allowed: budget, policy"),
+     "events.x.kind: unknown kind 'party'; allowed: budget, policy"),
     ('[[events]]\nid = "x"\nkind = "policy"\ndate = 2020.0\nlabel = "x"\napproach = "XX"\n'
      'nations = ["England"]\nvalue = 1.0\n', "events.x.approach: input should be 'CS', 'TIP'"),
     ('[[events]]\nid = "x"\nkind = "seed"\ndate = 2020.0\nlabel = "x"\napproach = "CS"\n'

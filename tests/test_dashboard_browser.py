@@ -47,7 +47,7 @@ def _command() -> list[str]:
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    from sim.dashboard import install_assets, missing_assets
+    from dashboards.serve import install_assets, missing_assets
     install_assets()        # what the install and the dashboard's first start do (no npm)
     assert not missing_assets()
     port = _free_port()

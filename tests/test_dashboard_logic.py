@@ -13,6 +13,7 @@ import pytest
 
 pytest.importorskip("solara")
 
+from dashboards import boundaries  # noqa: E402
 from dashboards.compare import (  # noqa: E402
     Ensemble,
     difference_sentence,
@@ -36,10 +37,9 @@ from dashboards.session import Session  # noqa: E402
 from dashboards.settings import Settings, parse_seed  # noqa: E402
 from dashboards.style import date_label, quarter_label, years_words  # noqa: E402
 from dashboards.uptake import record_frame, scope_size, stage_frame, uptake_spec  # noqa: E402
-from sim import boundaries  # noqa: E402
-from sim.config import APPROACHES, NATIONS  # noqa: E402
 from sim.errors import InputError  # noqa: E402
 from sim.model import InnovationModel  # noqa: E402
+from sim.vocabulary import APPROACHES, NATIONS  # noqa: E402
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -184,11 +184,6 @@ def test_boundaries_cover_every_authority_and_stay_small():
 
 
 def test_boundary_derivation_is_reproducible(tmp_path):
-    pytest.importorskip("shapely")
-    pytest.importorskip("shapefile")
-    pytest.importorskip("pyproj")
-    if not (boundaries.default_source() / f"{boundaries.SOURCE_NAME}.shp").is_file():
-        pytest.skip("the ONS source shapefile (../shared/data/derive/inputs) is not here")
     out = tmp_path / "b.geojson"
     boundaries.derive(out=out)
     assert out.read_bytes() == boundaries.BOUNDARY_FILE.read_bytes()
@@ -348,7 +343,7 @@ def test_launcher_binds_loopback_by_default_and_validates_the_port():
 def test_asset_list_matches_what_solara_requests():
     import solara
 
-    from sim.dashboard import ASSETS
+    from dashboards.serve import ASSETS
     folders = {asset.folder for asset in ASSETS}
     root = Path(solara.__file__).parent
     template = (root / "server" / "templates" / "solara.html.j2").read_text()
@@ -373,7 +368,7 @@ def _fake_registry(tmp_path: Path, files: dict[str, str]):
     import io
     import tarfile
 
-    from sim.dashboard import Asset
+    from dashboards.serve import Asset
     registry = tmp_path / "registry"
     assets = []
     for name, probe in files.items():
@@ -394,7 +389,7 @@ def _fake_registry(tmp_path: Path, files: dict[str, str]):
 
 
 def test_install_assets_fetches_checks_and_unpacks_without_npm(tmp_path, monkeypatch):
-    from sim import dashboard
+    from dashboards import serve as dashboard
     registry, assets = _fake_registry(tmp_path, {"vega": "build/vega.min.js",
                                                  "@scope/app": "dist/app.js"})
     monkeypatch.setattr(dashboard, "ASSETS", assets)
@@ -411,7 +406,7 @@ def test_install_assets_fetches_checks_and_unpacks_without_npm(tmp_path, monkeyp
 def test_install_assets_refuses_a_download_that_does_not_match_its_digest(tmp_path, monkeypatch):
     from dataclasses import replace as changed
 
-    from sim import dashboard
+    from dashboards import serve as dashboard
     registry, assets = _fake_registry(tmp_path, {"vega": "build/vega.min.js"})
     monkeypatch.setattr(dashboard, "ASSETS", (changed(assets[0], integrity="sha512-AAAA"),))
     with pytest.raises(InputError, match="does not match its pinned sha512 digest"):
@@ -426,7 +421,7 @@ def test_without_assets_or_cdn_the_page_says_what_to_do(tmp_path, monkeypatch):
 
     import solara.settings
 
-    from sim import dashboard
+    from dashboards import serve as dashboard
     monkeypatch.setattr(dashboard, "asset_cache", lambda: tmp_path / "cdn")
     monkeypatch.setenv("NPM_CONFIG_REGISTRY", "http://127.0.0.1:9/registry")
     monkeypatch.setattr(solara.settings.assets, "cdn", "http://127.0.0.1:9/cdn/")
@@ -446,7 +441,7 @@ def test_without_assets_or_cdn_the_page_says_what_to_do(tmp_path, monkeypatch):
 
 
 def test_dashboard_main_installs_assets_and_exits(monkeypatch, capsys, tmp_path):
-    from sim import dashboard
+    from dashboards import serve as dashboard
     monkeypatch.setattr(dashboard, "asset_cache", lambda: tmp_path)
     monkeypatch.setattr(dashboard, "install_assets", lambda: ["vega@5"])
     args = argparse.Namespace(install_assets=True, host="127.0.0.1", port=0, open=False)

@@ -16,9 +16,9 @@ import pytest
 from helpers import session_processes
 
 import sim
-from sim.analysis import analyze, load_sweep, summarise
-from sim.experiment import load_experiment, replicate_seeds
-from sim.sweep import sweep
+from sim.sweeps.analysis import analyze, read_sweep, summarise
+from sim.sweeps.design import load_experiment, replicate_seeds
+from sim.sweeps.runner import run_sweep
 
 ROOT = Path(__file__).resolve().parent.parent
 INNOVATE = [sys.executable, "-m", "sim.cli"]
@@ -155,7 +155,7 @@ def test_a_used_folder_is_refused_without_resume_and_nothing_is_touched(tmp_path
     out.mkdir()
     (out / "keep.txt").write_text("precious")
     with pytest.raises(sim.InputError, match="not empty; use --resume"):
-        sweep(load_experiment(_grid(tmp_path)), out, progress=False)
+        run_sweep(load_experiment(_grid(tmp_path)), out, progress=False)
     assert (out / "keep.txt").read_text() == "precious"
     assert sorted(p.name for p in out.iterdir()) == ["keep.txt"]
 
@@ -169,7 +169,7 @@ def test_a_used_folder_is_refused_without_resume_and_nothing_is_touched(tmp_path
 def grid_sweep(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("grid")
     out = tmp / "serial"
-    summary = sweep(load_experiment(_grid(tmp)), out, workers=1, progress=False)
+    summary = run_sweep(load_experiment(_grid(tmp)), out, workers=1, progress=False)
     return tmp, out, summary
 
 
@@ -191,7 +191,7 @@ def test_every_run_has_one_row_and_reruns_alone_with_its_seed(grid_sweep):
     engaged = curves[(curves["run_id"] == 5) & (curves["approach"] == "TS")
                      & (curves["measure"] == "engaged")]["counts"].iloc[0]
     assert engaged[-1] == alone.metrics["TS.engaged_end"]
-    manifest = load_sweep(out).manifest
+    manifest = read_sweep(out).manifest
     assert manifest["status"] == "complete" and manifest["replicate_seeds"] == list(
         replicate_seeds(11, 2))
     assert manifest["base_configurations"]["historical"]["name"] == "historical"
@@ -200,9 +200,9 @@ def test_every_run_has_one_row_and_reruns_alone_with_its_seed(grid_sweep):
 def test_results_are_bit_identical_whatever_the_workers_and_backend(grid_sweep):
     tmp, serial, _ = grid_sweep
     two = tmp / "two"
-    sweep(load_experiment(_grid(tmp)), two, workers=2, progress=False)
+    run_sweep(load_experiment(_grid(tmp)), two, workers=2, progress=False)
     dask = tmp / "dask"
-    sweep(load_experiment(_grid(tmp)), dask, workers=2, backend="dask", progress=False)
+    run_sweep(load_experiment(_grid(tmp)), dask, workers=2, backend="dask", progress=False)
     for name in ("metrics.parquet", "curves.parquet"):
         assert _sha(serial / name) == _sha(two / name) == _sha(dask / name), name
 
@@ -219,7 +219,7 @@ def test_a_running_dask_scheduler_is_used_when_given(grid_sweep):
                                  "--workers", "1", "--quiet"], capture_output=True, text=True,
                                 cwd=ROOT, timeout=300)
     assert result.returncode == 0, result.stderr
-    assert load_sweep(out).manifest["scheduler"] == cluster.scheduler_address
+    assert read_sweep(out).manifest["scheduler"] == cluster.scheduler_address
     assert _sha(serial / "metrics.parquet") == _sha(out / "metrics.parquet")
 
 
@@ -245,7 +245,7 @@ set = {{ "events.cs-hackney-pilot.agents" = ["No Such Council"] }}
     assert list(metrics["status"]) == ["ok", "ok", "failed", "failed"]
     assert "unknown authority 'No Such Council'" in metrics["error"].iloc[2]
     assert "Traceback" in metrics["error"].iloc[2]
-    assert load_sweep(out).manifest["failed_runs"] == [2, 3]
+    assert read_sweep(out).manifest["failed_runs"] == [2, 3]
 
 
 def _wait_until_stopped(pid: int, timeout: float = 120.0) -> None:
@@ -266,7 +266,7 @@ def test_resume_after_kill_9_gives_exactly_the_uninterrupted_runs(tmp_path):
     leaves no process behind, and a resumed sweep gives the uninterrupted files exactly."""
     path = _grid(tmp_path, replicates=60)
     whole = tmp_path / "whole"
-    sweep(load_experiment(path), whole, workers=1, progress=False)
+    run_sweep(load_experiment(path), whole, workers=1, progress=False)
     out = tmp_path / "killed"
     env = {**os.environ, "INNOVATE_SWEEP_FLUSH_RUNS": "16", "INNOVATE_SWEEP_STOP_AFTER_PART": "2"}
     process = subprocess.Popen([*INNOVATE, "sweep", str(path), "--out", str(out), "--quiet",
@@ -311,7 +311,7 @@ def test_resume_refuses_a_different_experiment(grid_sweep, tmp_path):
     _, out, _ = grid_sweep
     other = load_experiment(_grid(tmp_path, replicates=3))
     with pytest.raises(sim.InputError, match="different experiment"):
-        sweep(other, out, resume=True, progress=False)
+        run_sweep(other, out, resume=True, progress=False)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -336,7 +336,7 @@ def test_summaries_and_paired_comparisons_match_the_runs(grid_sweep):
     assert "TS.q=0.8, austerity_cut=0.0" in report.text
     for name in ("summary.csv", "comparison.csv", "curves.png", "report.txt"):
         assert (out / "analysis" / name).stat().st_size > 0
-    assert summarise(load_sweep(out))["runs"].eq(2).all()
+    assert summarise(read_sweep(out))["runs"].eq(2).all()
 
 
 def _sampled(tmp_path: Path, kind: str, extra: str, analysis: str = "",
@@ -362,7 +362,7 @@ kind = "{kind}"
 def test_sobol_finds_the_parameter_that_matters_and_zero_for_one_that_cannot(tmp_path):
     """Costs do not feed back on journeys, so with common seeds their indices are exactly 0."""
     out = tmp_path / "out"
-    sweep(load_experiment(_sampled(tmp_path, "sobol", "samples = 16")), out, workers=2,
+    run_sweep(load_experiment(_sampled(tmp_path, "sobol", "samples = 16")), out, workers=2,
           progress=False)
     analyze(out)
     indices = pd.read_csv(out / "analysis" / "sensitivity.csv").set_index(
@@ -376,7 +376,7 @@ def test_sobol_finds_the_parameter_that_matters_and_zero_for_one_that_cannot(tmp
 
 def test_morris_ranks_the_parameters(tmp_path):
     out = tmp_path / "out"
-    sweep(load_experiment(_sampled(tmp_path, "morris", "samples = 6\nlevels = 4")), out,
+    run_sweep(load_experiment(_sampled(tmp_path, "morris", "samples = 6\nlevels = 4")), out,
           workers=2, progress=False)
     analyze(out)
     indices = pd.read_csv(out / "analysis" / "sensitivity.csv").set_index(
@@ -391,7 +391,7 @@ def test_prim_boxes_the_parameter_that_drives_the_outcome(tmp_path):
     analysis = ('[analysis.discovery]\noutcome = "TS.engaged_end"\nthreshold = 30\n'
                 'above = true')
     driver = '"approaches.TS.p0" = { low = 0.0, high = 0.4 }'
-    sweep(load_experiment(_sampled(tmp_path, "latin", "samples = 60", analysis, driver)), out,
+    run_sweep(load_experiment(_sampled(tmp_path, "latin", "samples = 60", analysis, driver)), out,
           workers=2, progress=False)
     report = analyze(out)
     limits = pd.read_csv(out / "analysis" / "discovery.csv")
@@ -405,7 +405,7 @@ def test_the_ema_adapter_runs_the_model_with_the_sweep_seeds():
     pytest.importorskip("ema_workbench")
     from ema_workbench import RealParameter, SequentialEvaluator
 
-    from sim.ema import ema_model
+    from sim.sweeps.ema import ema_model
 
     model = ema_model("historical", outcomes=["TS.engaged_end"], replications=2, seed=3)
     model.uncertainties = [RealParameter("approaches__TS__q", 0.2, 0.6)]
@@ -421,7 +421,7 @@ def test_the_ema_adapter_runs_the_model_with_the_sweep_seeds():
 
 
 def test_metric_names_list_exactly_what_a_run_reports():
-    from sim.metrics import metric_names
+    from sim.output.metrics import metric_names
 
     assert list(sim.run("historical", seed=0).metrics) == metric_names()
 
@@ -458,10 +458,10 @@ def test_analyze_prints_the_answer_in_plain_words(grid_sweep):
 
 def test_never_reached_times_are_censored_at_each_run_s_own_end(grid_sweep):
     """The grid sets time.end = 2025 on a base that ends in 2035: censoring uses 2025."""
-    from sim.analysis import censored, run_ends
+    from sim.sweeps.analysis import censored, run_ends
 
     _, out, _ = grid_sweep
-    sweep_ = load_sweep(out)
+    sweep_ = read_sweep(out)
     assert run_ends(sweep_.manifest) == [2025.0] * 4
     raw = sweep_.ok["TS.year_integrated_50pct"].to_numpy(float)
     assert np.isnan(raw).all()

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 import sim
-from sim.journey import chain_hazards
-from sim.metrics import measure_counts
+from sim.mechanics.tables import chain_hazards
+from sim.output.metrics import measure_counts
 
 SEEDS = range(10)
 

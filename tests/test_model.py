@@ -8,8 +8,8 @@ import pandas as pd
 import pytest
 
 import sim
-from sim.journey import STAGES
-from sim.metrics import measure_counts
+from sim.output.metrics import measure_counts
+from sim.vocabulary import STAGES
 
 
 @pytest.fixture(scope="module")

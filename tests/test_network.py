@@ -7,9 +7,9 @@ import pytest
 
 import sim
 from sim.config import load_config
-from sim.network import build_network
-from sim.population import build_population
-from sim.scenario import compile_timeline
+from sim.mechanics.network import build_network
+from sim.mechanics.population import build_population
+from sim.mechanics.timeline import compile_timeline
 
 
 def _parts(scenario="historical", **overrides):
@@ -85,7 +85,7 @@ def test_scale_free_edges_are_networkx_barabasi_albert_graph(n, m, seed):
     random draws); if a networkx release changes its algorithm this says so."""
     import networkx as nx
 
-    from sim.network import _barabasi_albert_edges
+    from sim.mechanics.network import _barabasi_albert_edges
 
     ours = {tuple(sorted(e)) for e in _barabasi_albert_edges(n, m, seed).tolist()}
     theirs = {tuple(sorted(e)) for e in nx.barabasi_albert_graph(n, m, seed=seed).edges()}

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from sim.metrics import measure_counts
+from sim.output.metrics import measure_counts
 
 
 def _mean(runs, measure, scope, approach, time):

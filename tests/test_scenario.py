@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import sim
-from sim.config import APPROACHES, NATIONS, load_config
-from sim.population import build_population
-from sim.scenario import compile_timeline
+from sim.config import load_config
+from sim.mechanics.population import build_population
+from sim.mechanics.timeline import compile_timeline
+from sim.vocabulary import APPROACHES, NATIONS
 
 
 def _timeline(scenario="historical", **overrides):

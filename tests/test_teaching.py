@@ -36,7 +36,7 @@ from dashboards.lessons import (
     with_changes,
 )
 from sim.errors import InputError
-from sim.journey import CONDITIONS, STAGES
+from sim.vocabulary import CONDITIONS, STAGES
 
 
 @pytest.fixture(scope="module")

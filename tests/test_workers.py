@@ -21,7 +21,7 @@ pytestmark = pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="ne
 def test_the_calibration_pool_exits_when_its_driver_is_killed():
     script = textwrap.dedent("""
         import time
-        from sim.calibration import ordered_map
+        from sim.calibration.abc import ordered_map
         with ordered_map(2) as map_:
             print("ready", flush=True)
             map_(time.sleep, [120, 120, 120])

@@ -1,14 +1,9 @@
-"""What a run records each step, and the tables, metrics and files it produces."""
+"""The results of one run: tables as DataFrames, metrics, the manifest and the files."""
 
 from __future__ import annotations
 
 import functools
-import json
 import math
-import os
-import platform
-import shutil
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -16,75 +11,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from sim.config import APPROACHES, NATIONS, Config
-from sim.journey import (
-    CODES,
-    EVIDENCE,
-    FIELDS,
-    KINDS,
-    STAGES,
-    STATUSES,
-    JourneyState,
-    StepEvents,
-    explain,
-)
-from sim.metrics import MEASURES, summary_metrics
-from sim.network import Network
-from sim.population import Population
-
-_WIDTH = len(APPROACHES)
-
-
-class Recorder:
-    """Per-step counts by region, nation sums of every journey field, and the event log."""
-
-    def __init__(self, population: Population, network: Network, steps: int):
-        self.population, self.network = population, network
-        n = population.size
-        regions = len(population.regions)
-        self.counts = np.zeros((steps, regions, _WIDTH, 7, 3), np.int32)
-        self.sums = np.zeros((steps, len(FIELDS), len(NATIONS), _WIDTH))
-        self.clustering: dict[str, float] = {}
-        self._events: list[tuple[float, StepEvents]] = []
-        self._base = population.region[:, None] * _WIDTH * CODES
-        self._onehot = (population.nation[None, :] ==
-                        np.arange(len(NATIONS))[:, None]).astype(float)
-        # counts of one step @ this = engaged (stage >= 1, not ended) journeys per approach
-        engaged = np.zeros((regions, _WIDTH, 7, 3, _WIDTH), np.int64)
-        for a in range(_WIDTH):
-            engaged[:, a, MEASURES["engaged"]:, :2, a] = 1
-        self._engaged = engaged.reshape(-1, _WIDTH)
-        self._n = n
-
-    def record(self, k: int, t1: float, state: JourneyState, events: StepEvents,
-               code: np.ndarray) -> None:
-        """Record step k (ending at t1); ``code`` is every journey's code (see Mechanics)."""
-        counts = np.bincount((self._base + code).ravel(), minlength=self.counts[k].size)
-        self.counts[k] = counts.reshape(self.counts.shape[1:])
-        np.matmul(self._onehot, state.fields, out=self.sums[k])
-        if len(events.agent):
-            self._events.append((t1, events))
-        if len(self.clustering) < _WIDTH:
-            engaged = counts @ self._engaged
-            for a, name in enumerate(APPROACHES):
-                if name not in self.clustering and 4 * engaged[a] >= self._n:
-                    live = (state.stage[:, a] >= MEASURES["engaged"]) & (state.status[:, a] != 2)
-                    self.clustering[name] = self.network.moran(live)
-
-    def event_arrays(self) -> dict[str, np.ndarray]:
-        """The event log as concatenated arrays."""
-        if not self._events:
-            empty = np.zeros(0, np.int64)
-            return {"time": np.zeros(0), "agent": empty, "approach": empty,
-                    "from_stage": empty, "to_stage": empty, "kind": empty, "reason": empty,
-                    "evidence": np.zeros((len(EVIDENCE), 0))}
-        return {
-            "time": np.repeat([t for t, _ in self._events],
-                              [len(e.agent) for _, e in self._events]),
-            **{name: np.concatenate([getattr(e, name) for _, e in self._events])
-               for name in ("agent", "approach", "from_stage", "to_stage", "kind", "reason")},
-            "evidence": np.concatenate([e.evidence for _, e in self._events], axis=1),
-        }
+from sim.config import Config
+from sim.io import staged_folder, stamp, write_json, write_parquet
+from sim.mechanics.population import Population
+from sim.mechanics.reasons import explain
+from sim.mechanics.state import FIELDS, JourneyState
+from sim.output.metrics import summary_metrics
+from sim.vocabulary import APPROACHES, KINDS, MEASURES, NATIONS, STAGES, STATUSES
 
 
 @dataclass
@@ -243,20 +176,14 @@ class RunResult:
 
     @functools.cached_property
     def manifest(self) -> dict[str, Any]:
-        """Scenario, full resolved configuration, seed, versions and wall time."""
-        import mesa
-
-        from sim import __version__
+        """Scenario, full resolved configuration, seed, software versions and wall time."""
         from sim.data import ATTRIBUTION
+
         return {
             "scenario": self.config.name,
             "description": self.config.description,
             "seed": self.seed,
-            "package": "innovate-sim",
-            "version": __version__,
-            "python": platform.python_version(),
-            "numpy": np.__version__,
-            "mesa": mesa.__version__,
+            **stamp(),
             "agents": self.size,
             "steps": len(self.times),
             "wall_time_s": round(self.wall_time, 4),
@@ -266,42 +193,20 @@ class RunResult:
         }
 
     def save(self, out: str | Path, plot: bool = True) -> Path:
-        """Write the tables, metrics, manifest and chart into ``out``, each file atomically."""
-        out = Path(out)
-        out.mkdir(parents=True, exist_ok=True)
-        staging = Path(tempfile.mkdtemp(prefix=".partial-", dir=out))
-        try:
-            self.timeseries.to_parquet(staging / "timeseries.parquet", index=False)
-            self.events.to_parquet(staging / "events.parquet", index=False)
-            self.agents.to_parquet(staging / "agents.parquet", index=False)
-            self.indicator_table.to_parquet(staging / "indicators.parquet", index=False)
-            self.regions.to_parquet(staging / "regions.parquet", index=False)
+        """Write the tables, metrics, manifest and chart into ``out``, each file atomically.
+
+        The files are written into a staging folder and renamed into ``out`` only when every
+        one of them was written, so a save that fails leaves ``out`` as it was.
+        """
+        with staged_folder(out) as staging:
+            write_parquet(staging / "timeseries.parquet", self.timeseries)
+            write_parquet(staging / "events.parquet", self.events)
+            write_parquet(staging / "agents.parquet", self.agents)
+            write_parquet(staging / "indicators.parquet", self.indicator_table)
+            write_parquet(staging / "regions.parquet", self.regions)
             write_json(staging / "metrics.json", self.metrics)
             write_json(staging / "manifest.json", self.manifest)
             if plot:
-                from sim.plots import save_adoption_png
-                save_adoption_png(self, staging / "adoption.png")
-            for item in sorted(staging.iterdir()):
-                os.replace(item, out / item.name)
-        finally:
-            shutil.rmtree(staging, ignore_errors=True)
-        return out
-
-
-def write_json(path: Path, data: dict) -> None:
-    """Write JSON atomically (temporary file, then rename); NaN and infinities become null."""
-    def clean(value: Any) -> Any:
-        if isinstance(value, float) and not math.isfinite(value):
-            return None
-        if isinstance(value, dict):
-            return {k: clean(v) for k, v in value.items()}
-        if isinstance(value, list | tuple):
-            return [clean(v) for v in value]
-        if isinstance(value, np.generic):
-            return clean(value.item())
-        return value
-
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(json.dumps(clean(data), indent=2, allow_nan=False, default=str) + "\n",
-                   encoding="utf-8")
-    os.replace(tmp, path)
+                from sim.output import plots
+                plots.save_adoption_png(self, staging / "adoption.png")
+        return Path(out)

@@ -20,22 +20,20 @@ Folder layout::
 
 from __future__ import annotations
 
-import contextlib
 import functools
 import hashlib
 import json
 import os
-import platform
 import signal
 import sys
 import time
 import traceback
-from collections.abc import Callable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Executor, Future, ProcessPoolExecutor, wait
+from collections.abc import Callable
+from concurrent.futures import FIRST_COMPLETED, Executor, Future, wait
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -43,13 +41,12 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
-from sim.config import APPROACHES
 from sim.errors import InputError
-from sim.experiment import Experiment, Run
-from sim.io import output_folder
-from sim.metrics import MEASURES
+from sim.io import output_folder, read_json, stamp, write_json, write_parquet
+from sim.sweeps.backends import BACKENDS, Backend, open_executor
+from sim.sweeps.design import Experiment, Run
+from sim.vocabulary import APPROACHES, MEASURES
 
-Backend = Literal["local", "dask"]
 CURVE_MEASURES = tuple(MEASURES)
 FLUSH_RUNS = 256        # a part is written every FLUSH_RUNS runs or FLUSH_SECONDS seconds
 FLUSH_SECONDS = 5.0
@@ -145,7 +142,7 @@ def _one_blas_thread() -> None:
 
 
 def _curves(result: Any) -> dict[tuple[str, str], np.ndarray]:
-    from sim.metrics import measure_counts
+    from sim.output.metrics import measure_counts
 
     counts = result.counts
     out = {}
@@ -161,16 +158,14 @@ def _curves(result: Any) -> dict[tuple[str, str], np.ndarray]:
 # ---------------------------------------------------------------------------------------------
 
 
-def sweep(experiment: Experiment, out: str | Path, *, workers: int = 1,
+def run_sweep(experiment: Experiment, out: str | Path, *, workers: int = 1,
           backend: Backend = "local", scheduler: str | None = None, resume: bool = False,
           progress: bool = True) -> SweepSummary:
     """Run every point x replicate of ``experiment`` into ``out``; see the module docstring."""
-    from sim.results import write_json  # imported here: it imports the model
-
     out = Path(out)
     if workers < 1:
         raise InputError(f"--workers must be at least 1, got {workers}")
-    if backend not in ("local", "dask"):
+    if backend not in BACKENDS:
         raise InputError(f"--backend must be 'local' or 'dask', got {backend!r}")
     if scheduler and backend != "dask":
         raise InputError("--scheduler needs --backend dask")
@@ -180,8 +175,8 @@ def sweep(experiment: Experiment, out: str | Path, *, workers: int = 1,
         pd.DataFrame(experiment.point_table()).to_csv(out / "points.csv", index=False)
     runs = [r for r in experiment.runs if r.run_id not in done]
     started = time.perf_counter()
-    with _executor(backend, workers, scheduler) as executor:
-        manifest = (_read_json(out / "manifest.json") if resume
+    with open_executor(backend, workers, scheduler) as executor:
+        manifest = (read_json(out / "manifest.json") if resume
                     else _manifest(experiment, backend, workers, scheduler))
         manifest["status"] = "running"
         write_json(out / "manifest.json", manifest)
@@ -209,7 +204,7 @@ def _prepare_folder(experiment: Experiment, out: Path, resume: bool) -> set[int]
         if not manifest.is_file():
             raise InputError(f"--resume: {out} has no manifest.json; start the sweep without "
                              "--resume")
-        previous = _read_json(manifest)
+        previous = read_json(manifest)
         if previous.get("digest") != experiment.digest:
             raise InputError(f"--resume: {out} holds a different experiment (its points, seeds "
                              "or base changed); use another --out")
@@ -235,42 +230,6 @@ def _completed_runs(out: Path) -> set[int]:
         if not (parts / path.name.replace("curves-", "metrics-")).exists():
             path.unlink()
     return done
-
-
-@contextlib.contextmanager
-def _executor(backend: Backend, workers: int, scheduler: str | None) -> Iterator[Executor]:
-    if backend == "local":
-        from sim.workers import local_context, watch_driver
-
-        with ProcessPoolExecutor(max_workers=workers, mp_context=local_context(),
-                                 initializer=watch_driver, initargs=(os.getpid(),)) as pool:
-            yield pool
-        return
-    try:
-        from distributed import Client, LocalCluster
-    except ImportError:
-        raise InputError("--backend dask needs the 'distributed' package: "
-                         "pip install 'dask[distributed]'") from None
-    if scheduler:
-        try:
-            client = Client(scheduler, timeout="10s")
-        except (OSError, TimeoutError, ValueError) as exc:
-            raise InputError(f"--scheduler {scheduler}: unreachable ({type(exc).__name__}: "
-                             f"{str(exc).splitlines()[0] if str(exc) else ''})") from None
-        with client:
-            yield client.get_executor(pure=False)
-        return
-    import dask
-
-    # our own cluster runs nothing but simulations: no statistical profiler sampling every
-    # worker's stack (every 10 ms by default) and no GIL monitor
-    quiet = {"distributed.worker.profile.enabled": False,
-             "distributed.admin.system-monitor.gil.enabled": False}
-    with dask.config.set(quiet), \
-            LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                         dashboard_address=None, host="127.0.0.1") as cluster, \
-            Client(cluster) as client:
-        yield client.get_executor(pure=False)
 
 
 def _stream(experiment: Experiment, runs: list[Run], executor: Executor, out: Path,
@@ -352,8 +311,8 @@ class _PartWriter:
         name = f"{self.next:05d}.parquet"
         curves = _curve_table(self.buffer)
         if curves is not None:
-            _write_parquet(curves, self.folder / f"curves-{name}")
-        _write_parquet(self._metric_table(), self.folder / f"metrics-{name}")
+            write_parquet(self.folder / f"curves-{name}", curves)
+        write_parquet(self.folder / f"metrics-{name}", self._metric_table())
         if self.next == self.stop_after and hasattr(signal, "SIGSTOP"):
             os.kill(os.getpid(), signal.SIGSTOP)
         self.buffer, self.next, self.last = [], self.next + 1, time.monotonic()
@@ -408,14 +367,6 @@ def _curve_table(records: list[dict[str, Any]]) -> pa.Table | None:
                      "counts": pa.array([s.tolist() for s in series], pa.list_(pa.int16()))})
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
-    tmp = path.with_suffix(path.suffix + ".tmp")
-    pq.write_table(table, tmp)
-    with open(tmp, "rb") as handle:
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
-
-
 def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
     """Merge the parts into sorted ``metrics.parquet`` and ``curves.parquet``.
 
@@ -435,30 +386,23 @@ def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
                "run_seconds_max": round(float(walls.max()), 4)}
     metrics = metrics.sort_values("run_id", kind="stable").drop(columns="wall_time")
     metrics = metrics.reset_index(drop=True)
-    _write_parquet(pa.Table.from_pandas(metrics, preserve_index=False), out / "metrics.parquet")
+    write_parquet(out / "metrics.parquet", metrics)
     curve_parts = sorted((out / "parts").glob("curves-*.parquet"))
     if curve_parts:
         curves = pa.concat_tables([pq.read_table(p) for p in curve_parts])
         order = pc.sort_indices(curves, sort_keys=[("run_id", "ascending"),
                                                            ("approach", "ascending"),
                                                            ("measure", "ascending")])
-        _write_parquet(curves.take(order), out / "curves.parquet")
+        write_parquet(out / "curves.parquet", curves.take(order))
     return [int(i) for i in metrics.loc[metrics["status"] != "ok", "run_id"]], timings
 
 
 def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler: str | None
               ) -> dict[str, Any]:
-    from importlib.metadata import PackageNotFoundError, version
-
-    def ver(name: str) -> str | None:
-        with contextlib.suppress(PackageNotFoundError):
-            return version(name)
-        return None
-
     return {
         "experiment": experiment.name, "file": str(experiment.path),
         "experiment_toml": experiment.text, "digest": experiment.digest,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        **stamp(),
         "runs": len(experiment.runs), "points": len(experiment.points),
         "replicates": experiment.spec.experiment.replicates,
         "master_seed": experiment.spec.experiment.seed, "replicate_seeds": list(experiment.seeds),
@@ -467,12 +411,6 @@ def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler:
         "point_definitions": [{"name": p.name, "scenario": p.scenario,
                                "overrides": dict(p.overrides)} for p in experiment.points],
         "base_configurations": experiment.bases,
-        "versions": {"innovate-sim": ver("innovate-sim"), "mesa": ver("mesa"),
-                     "numpy": ver("numpy"), "python": platform.python_version()},
         "backend": backend, "workers": workers, "scheduler": scheduler,
         "rerun": "innovate run <base> --seed <seed> --set <each param.* value of the row>",
     }
-
-
-def _read_json(path: Path) -> dict:
-    return json.loads(path.read_text(encoding="utf-8"))

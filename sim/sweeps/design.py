@@ -21,27 +21,18 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from pydantic import (
-    BaseModel,
-    ConfigDict,
-    Field,
-    ValidationError,
-    field_validator,
-    model_validator,
-)
+from pydantic import Field, ValidationError, field_validator, model_validator
 
-from sim.config import load_config, preset_names, raw_scenario, read_toml
+from sim.config import load_config, preset_names, raw_scenario
 from sim.errors import InputError
+from sim.io import read_toml
+from sim.schema import Strict, describe_error
 
 DesignKind = Literal["scenarios", "grid", "latin", "sobol", "morris"]
 SAMPLED = ("latin", "sobol", "morris")
 
 
-class _Table(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Range(_Table):
+class Range(Strict):
     """A continuous range of one parameter for a sampled design."""
 
     low: float
@@ -55,7 +46,7 @@ class Range(_Table):
         return self
 
 
-class NamedScenario(_Table):
+class NamedScenario(Strict):
     """One named point of a ``scenarios`` design: a preset and/or overrides."""
 
     name: str = Field(min_length=1)
@@ -63,7 +54,7 @@ class NamedScenario(_Table):
     set: dict[str, Any] = Field(default_factory=dict)
 
 
-class Design(_Table):
+class Design(Strict):
     """How the parameter points are chosen."""
 
     kind: DesignKind = "scenarios"
@@ -74,7 +65,7 @@ class Design(_Table):
     seed: int = Field(0, ge=0, description="Seed of the SALib sampler.")
 
 
-class Discovery(_Table):
+class Discovery(Strict):
     """Scenario discovery (PRIM): which inputs lead to ``outcome`` beyond ``threshold``."""
 
     outcome: str
@@ -83,7 +74,7 @@ class Discovery(_Table):
                         "(false: <=). A NaN time-to-threshold counts as never, i.e. above.")
 
 
-class Analysis(_Table):
+class Analysis(Strict):
     """What ``innovate analyze`` reports."""
 
     outcomes: list[str] = Field(default_factory=list, description="Metrics to summarise "
@@ -93,7 +84,7 @@ class Analysis(_Table):
     discovery: Discovery | None = None
 
 
-class ExperimentSpec(_Table):
+class ExperimentSpec(Strict):
     """The ``[experiment]`` table."""
 
     name: str = Field(min_length=1)
@@ -105,7 +96,7 @@ class ExperimentSpec(_Table):
     curves: bool = Field(True, description="Keep UK counts per step by approach and measure.")
 
 
-class ExperimentFile(_Table):
+class ExperimentFile(Strict):
     """A whole experiment file."""
 
     experiment: ExperimentSpec
@@ -127,10 +118,8 @@ class ExperimentFile(_Table):
                 try:
                     item = Range.model_validate(item)
                 except ValidationError as exc:
-                    error = exc.errors()[0]
-                    where = ".".join(str(p) for p in error["loc"])
-                    raise ValueError(f"{name}{'.' + where if where else ''}: "
-                                     f"{error['msg'].removeprefix('Value error, ')}") from None
+                    raise ValueError(f"{name}: {describe_error(exc, Range, item)[1]}") \
+                        from None
             elif not isinstance(item, list):
                 raise ValueError(f"{name}: give a list of values (grid) or a table "
                                  "{ low = ..., high = ... } (sampled designs)")
@@ -196,12 +185,6 @@ class Experiment:
                              sort_keys=True, default=str)
         return hashlib.sha256(content.encode()).hexdigest()
 
-    def salib_problem(self) -> dict:
-        """The SALib problem of a sampled design."""
-        ranges = self.spec.parameters
-        return {"num_vars": len(ranges), "names": list(ranges),
-                "bounds": [[r.low, r.high] for r in ranges.values()]}
-
     def point_table(self) -> list[dict[str, Any]]:
         """One row per point: index, name and the value of every varied parameter."""
         rows = []
@@ -210,6 +193,12 @@ class Experiment:
             rows.append({"point": p.index, "point_name": p.name} | {
                 name: values.get(name) for name in self.parameter_names})
         return rows
+
+
+def salib_problem(ranges: dict[str, Range]) -> dict:
+    """The SALib problem of a sampled design: its parameters' names and ranges."""
+    return {"num_vars": len(ranges), "names": list(ranges),
+            "bounds": [[r.low, r.high] for r in ranges.values()]}
 
 
 def replicate_seeds(master: int, replicates: int) -> tuple[int, ...]:
@@ -225,10 +214,7 @@ def load_experiment(path: str | Path) -> Experiment:
     try:
         spec = ExperimentFile.model_validate(raw)
     except ValidationError as exc:
-        error = exc.errors()[0]
-        where = ".".join(str(p) for p in error["loc"] if p not in ("list[any]", "Range"))
-        raise InputError(f"{path}: {where}: {error['msg'].removeprefix('Value error, ')}") \
-            from None
+        raise InputError(f"{path}: {describe_error(exc, ExperimentFile, raw)[1]}") from None
     points = _points(spec, path)
     bases = {name: raw_scenario(_scenario_path(name, path)) for name in
              sorted({p.scenario for p in points})}
@@ -316,8 +302,7 @@ def _sample(spec: ExperimentFile, path: Path) -> np.ndarray:
     from SALib.sample import latin, morris, sobol
 
     design = spec.design
-    problem = {"num_vars": len(spec.parameters), "names": list(spec.parameters),
-               "bounds": [[r.low, r.high] for r in spec.parameters.values()]}
+    problem = salib_problem(spec.parameters)
     try:
         if design.kind == "latin":
             return latin.sample(problem, design.samples, seed=design.seed)
@@ -363,7 +348,7 @@ def _check_configs(experiment: Experiment) -> None:
 
 
 def _check_metrics(experiment: Experiment) -> None:
-    from sim.metrics import metric_names
+    from sim.output.metrics import metric_names
 
     known = set(metric_names())
     spec = experiment.spec

@@ -6,15 +6,15 @@ Everything is read once per process (:func:`load_uk` is cached) from the CSV fil
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from sim.config import NATIONS
+from sim.cache import ProcessCache
 from sim.errors import InputError
+from sim.vocabulary import NATIONS
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0 (ONS, "
@@ -29,7 +29,7 @@ ENGLAND_CODE = "E92000001"
 
 def data_dir() -> Path:
     """Folder holding the shipped CSV files."""
-    return Path(__file__).resolve().parent / "data"
+    return Path(__file__).resolve().parent
 
 
 def _read(name: str, columns: tuple[str, ...]) -> pd.DataFrame:
@@ -62,7 +62,7 @@ class UKData:
             NaN outside England; missing English values filled from England's national rate.
         england_workforce: England's national rates, shape (3, years).
         seeds: the evidence-linked practice adoption seed list.
-        observed: the observed calibration patterns of MODEL.md section 8.
+        observed: the observed patterns the model is checked and calibrated against.
     """
 
     authorities: pd.DataFrame
@@ -86,9 +86,15 @@ class UKData:
         return {a: i for i, a in enumerate(self.authorities["agent_id"])}
 
 
-@functools.cache
+_DATA = ProcessCache(1)
+
+
 def load_uk() -> UKData:
     """Read and index the shipped data (once per process)."""
+    return _DATA.get("uk", _read_uk)
+
+
+def _read_uk() -> UKData:
     auth = _read("authorities.csv", ("agent_id", "name", "nation", "region_code",
                                      "region_name"))
     unknown = sorted(set(auth["nation"]) - set(NATIONS))

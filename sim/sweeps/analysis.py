@@ -31,15 +31,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from sim.config import APPROACHES
 from sim.errors import InputError
+from sim.output.plots import pyplot
+from sim.sweeps.design import ExperimentFile, salib_problem
+from sim.vocabulary import APPROACHES, BAND
 
-QUANTILES = (0.05, 0.95)
 BOOTSTRAP_SEED = 12345
 
 
 @dataclass
-class Sweep:
+class FinishedSweep:
     """A finished sweep read back from its folder."""
 
     folder: Path
@@ -48,12 +49,14 @@ class Sweep:
     curves: pd.DataFrame | None
 
     @functools.cached_property
+    def spec(self) -> ExperimentFile:
+        """The experiment file the sweep ran."""
+        return ExperimentFile.model_validate(tomllib.loads(self.manifest["experiment_toml"]))
+
+    @property
     def analysis(self) -> dict:
         """The experiment's ``[analysis]`` table (with defaults)."""
-        from sim.experiment import ExperimentFile
-
-        return ExperimentFile.model_validate(
-            tomllib.loads(self.manifest["experiment_toml"])).analysis.model_dump()
+        return self.spec.analysis.model_dump()
 
     @property
     def design(self) -> str:
@@ -86,7 +89,7 @@ class Report:
     files: list[str] = field(default_factory=list)
 
 
-def load_sweep(folder: str | Path) -> Sweep:
+def read_sweep(folder: str | Path) -> FinishedSweep:
     """Read a sweep folder (one-line error if it is not one)."""
     folder = Path(folder)
     manifest_path = folder / "manifest.json"
@@ -97,12 +100,12 @@ def load_sweep(folder: str | Path) -> Sweep:
     metrics = pd.read_parquet(folder / "metrics.parquet")
     curves_path = folder / "curves.parquet"
     curves = pd.read_parquet(curves_path) if curves_path.is_file() else None
-    return Sweep(folder=folder, manifest=manifest, metrics=metrics, curves=curves)
+    return FinishedSweep(folder=folder, manifest=manifest, metrics=metrics, curves=curves)
 
 
 def analyze(folder: str | Path) -> Report:
     """Write every analysis the sweep's design supports into ``folder/analysis``."""
-    sweep = load_sweep(folder)
+    sweep = read_sweep(folder)
     out = sweep.folder / "analysis"
     out.mkdir(exist_ok=True)
     report = Report(text="")
@@ -156,7 +159,7 @@ def is_time_to_threshold(outcome: str) -> bool:
     return outcome.split(".")[-1].startswith("year_")
 
 
-def summarise(sweep: Sweep) -> pd.DataFrame:
+def summarise(sweep: FinishedSweep) -> pd.DataFrame:
     """Mean, 5% and 95% quantiles and reach count of every outcome at every point."""
     rows = []
     for (point, name), group in sweep.ok.groupby(["point", "point_name"], sort=True):
@@ -167,12 +170,12 @@ def summarise(sweep: Sweep) -> pd.DataFrame:
             rows.append({"point": point, "point_name": name, "outcome": outcome,
                          "runs": len(values), "reached": int(reached.sum()),
                          "mean": finite.mean() if len(finite) else math.nan,
-                         "q05": np.quantile(finite, QUANTILES[0]) if len(finite) else math.nan,
-                         "q95": np.quantile(finite, QUANTILES[1]) if len(finite) else math.nan})
+                         "q05": np.quantile(finite, BAND[0]) if len(finite) else math.nan,
+                         "q95": np.quantile(finite, BAND[1]) if len(finite) else math.nan})
     return pd.DataFrame(rows)
 
 
-def compare(sweep: Sweep) -> pd.DataFrame:
+def compare(sweep: FinishedSweep) -> pd.DataFrame:
     """Each point minus the baseline point, paired by replicate, for every outcome.
 
     The interval is a 90% t-interval of the mean paired difference over replicates where both
@@ -266,7 +269,7 @@ def _summary_text(summary: pd.DataFrame, limit: int = 12) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def curve_bands(sweep: Sweep, measure: str) -> pd.DataFrame:
+def curve_bands(sweep: FinishedSweep, measure: str) -> pd.DataFrame:
     """Mean and 90% band of the UK count at ``measure`` per point, approach and step."""
     curves = sweep.curves
     ok_runs = sweep.ok[["run_id", "point", "point_name"]]
@@ -280,17 +283,14 @@ def curve_bands(sweep: Sweep, measure: str) -> pd.DataFrame:
         times = t0 + dt * np.arange(1, stacked.shape[1] + 1)
         rows.append(pd.DataFrame({
             "point_name": "all runs" if many else key[1], "approach": key[-1], "time": times,
-            "mean": stacked.mean(axis=0), "q05": np.quantile(stacked, QUANTILES[0], axis=0),
-            "q95": np.quantile(stacked, QUANTILES[1], axis=0)}))
+            "mean": stacked.mean(axis=0), "q05": np.quantile(stacked, BAND[0], axis=0),
+            "q95": np.quantile(stacked, BAND[1], axis=0)}))
     return pd.concat(rows, ignore_index=True)
 
 
-def plot_curves(sweep: Sweep, path: Path, max_points: int = 8) -> None:
+def plot_curves(sweep: FinishedSweep, path: Path, max_points: int = 8) -> None:
     """Counts at the analysis measure over time: mean line and 90% band per point."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     measure = sweep.analysis["measure"]
     bands = curve_bands(sweep, measure)
@@ -319,7 +319,7 @@ def plot_curves(sweep: Sweep, path: Path, max_points: int = 8) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def censored(sweep: Sweep, outcome: str) -> np.ndarray:
+def censored(sweep: FinishedSweep, outcome: str) -> np.ndarray:
     """An outcome per run with never-reached time-to-threshold values set to the run's end."""
     values = sweep.ok[outcome].to_numpy(float)
     if is_time_to_threshold(outcome):
@@ -335,7 +335,7 @@ def run_ends(manifest: dict) -> list[float]:
             for p in manifest["point_definitions"]]
 
 
-def point_means(sweep: Sweep, outcome: str) -> np.ndarray:
+def point_means(sweep: FinishedSweep, outcome: str) -> np.ndarray:
     """The replicate mean of an outcome at every design point, in point order."""
     frame = pd.DataFrame({"point": sweep.ok["point"].to_numpy(),
                           "y": censored(sweep, outcome)})
@@ -347,15 +347,14 @@ def point_means(sweep: Sweep, outcome: str) -> np.ndarray:
     return means.sort_index().to_numpy()
 
 
-def sensitivity(sweep: Sweep) -> pd.DataFrame:
+def sensitivity(sweep: FinishedSweep) -> pd.DataFrame:
     """Sobol or Morris indices of every outcome, with bootstrap confidence intervals."""
     from SALib.analyze import morris, sobol
 
     design = sweep.manifest["design"]
     params = sweep.parameters
     table = pd.DataFrame(sweep.manifest["point_table"]).sort_values("point")
-    problem = {"num_vars": len(params), "names": params,
-               "bounds": [[table[p].min(), table[p].max()] for p in params]}
+    problem = salib_problem(sweep.spec.parameters)
     rows = []
     for outcome in sweep.outcomes:
         y = point_means(sweep, outcome)
@@ -396,10 +395,7 @@ def _indices_text(indices: pd.DataFrame) -> str:
 
 def plot_sensitivity(indices: pd.DataFrame, path: Path) -> None:
     """One panel per outcome: indices with their confidence intervals."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+    plt = pyplot()
 
     outcomes = list(dict.fromkeys(indices["outcome"]))
     fig, axes = plt.subplots(len(outcomes), 1, figsize=(8, 1.2 + 1.6 * len(outcomes)),
@@ -438,10 +434,7 @@ class DiscoveredBox:
 
     def plot(self, path: Path) -> None:
         """Coverage against density along the peeling trajectory, the chosen box marked."""
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        plt = pyplot()
 
         fig, ax = plt.subplots(figsize=(6, 4.5))
         points = ax.scatter(self.trajectory["coverage"], self.trajectory["density"],
@@ -460,7 +453,7 @@ class DiscoveredBox:
         plt.close(fig)
 
 
-def discover(sweep: Sweep, outcome: str, threshold: float, above: bool = True,
+def discover(sweep: FinishedSweep, outcome: str, threshold: float, above: bool = True,
              min_coverage: float = 0.5) -> DiscoveredBox:
     """PRIM on the runs: which parameter ranges make ``outcome`` cross ``threshold``.
 

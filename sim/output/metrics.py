@@ -1,4 +1,4 @@
-"""Summary metrics of one run (MODEL.md 7) and the simulated values of the observed patterns (8)."""
+"""Summary metrics of one run and the simulated values of the observed patterns (ODD 1.2, 7.20)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,8 @@ import math
 import numpy as np
 import pandas as pd
 
-from sim.config import APPROACHES, NATIONS
-
-SCOPES: dict[str, tuple[str, ...]] = {
-    "UK": NATIONS,
-    "England and Wales": ("England", "Wales"),
-    "England": ("England",),
-    "Wales": ("Wales",),
-    "Scotland": ("Scotland",),
-    "Northern Ireland": ("Northern Ireland",),
-}
-MEASURES: dict[str, int] = {"engaged": 1, "implementing": 3, "integrating": 4}
+from sim.cache import ProcessCache
+from sim.vocabulary import APPROACHES, MEASURES, NATIONS, SCOPES
 
 
 def measure_counts(counts: np.ndarray, measure: str, scope: str = "UK") -> np.ndarray:
@@ -106,7 +97,7 @@ def _mode(values: np.ndarray) -> float:
     return float(ordered[bounds[np.argmax(bounds[1:] - bounds[:-1])]])
 
 
-_PATTERNS: dict[int, tuple[pd.DataFrame, list[tuple]]] = {}
+_PATTERNS = ProcessCache(8)
 
 
 def _patterns(observed: pd.DataFrame) -> list[tuple[str, str, list[int], int, float]]:
@@ -114,14 +105,13 @@ def _patterns(observed: pd.DataFrame) -> list[tuple[str, str, list[int], int, fl
 
     Read once per table (the observed table is loaded once per process).
     """
-    entry = _PATTERNS.get(id(observed))
-    if entry is None or entry[0] is not observed:
+    def build() -> tuple[pd.DataFrame, list[tuple]]:
         columns = (observed[c].tolist() for c in ("metric", "measure", "scope", "approach",
                                                    "time"))
-        rows = [(f"patterns.{metric}", measure, [NATIONS.index(n) for n in SCOPES[scope]],
-                 APPROACHES.index(approach), when)
-                for metric, measure, scope, approach, when in zip(*columns, strict=True)]
-        if len(_PATTERNS) >= 8:
-            _PATTERNS.clear()
-        entry = _PATTERNS[id(observed)] = (observed, rows)
-    return entry[1]
+        return observed, [(f"patterns.{metric}", measure,
+                           [NATIONS.index(n) for n in SCOPES[scope]],
+                           APPROACHES.index(approach), when)
+                          for metric, measure, scope, approach, when
+                          in zip(*columns, strict=True)]
+
+    return _PATTERNS.get(id(observed), build)[1]

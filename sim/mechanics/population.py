@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
 
-from sim.config import NATIONS, UK_SIZE, Config
+from sim.cache import ProcessCache
+from sim.config import UK_SIZE, Config
 from sim.data import UKData, load_uk
+from sim.vocabulary import NATIONS
 
 
 @dataclass(frozen=True)
@@ -79,11 +80,14 @@ def authorities(config: Config) -> Population:
     Built once per process and workforce settings; its arrays are read-only.
     """
     w = config.workforce
-    return _authorities(w.follow_england_trend, tuple(
+    key = (w.follow_england_trend, tuple(
         (name, rates.turnover, rates.vacancy, rates.agency) for name, rates in w.nations.items()))
+    return _POPULATIONS.get(("authorities", key), lambda: _authorities(*key))
 
 
-@functools.lru_cache(maxsize=32)
+_POPULATIONS = ProcessCache(32)
+
+
 def _authorities(follow_england_trend: bool, assumed: tuple) -> Population:
     uk = load_uk()
     base = _uk_arrays()
@@ -108,9 +112,12 @@ def _authorities(follow_england_trend: bool, assumed: tuple) -> Population:
     return population
 
 
-@functools.cache
 def _uk_arrays() -> dict:
     """Nation, region and deprivation arrays of the real authorities (once per process)."""
+    return _POPULATIONS.get("arrays", _build_uk_arrays)
+
+
+def _build_uk_arrays() -> dict:
     uk: UKData = load_uk()
     auth = uk.authorities
     nation = auth["nation"].map({name: i for i, name in enumerate(NATIONS)}).to_numpy(np.int64)
@@ -125,7 +132,6 @@ def _uk_arrays() -> dict:
             "deprivation_z": z.to_numpy()}
 
 
-@functools.lru_cache(maxsize=32)
 def _all_nations_workforce(follow_england_trend: bool, assumed: tuple) -> np.ndarray:
     """English authorities' own series; other nations' assumed rates (on England's trend)."""
     uk = load_uk()

@@ -1,58 +1,28 @@
-"""Typed, validated configuration: the schema, TOML presets, inheritance and overrides.
+"""The parameter schema: every table of a scenario configuration, with unit and source.
 
-A configuration is built in four layers, later ones winning:
-
-1. ``configs/defaults.toml``: every parameter's default value (its unit and source are in
-   this schema, so ``docs/ODD.md`` can print one table of name, default, unit and source);
-2. the preset chain (``extends = "historical"`` and so on), merged table by table, with
-   ``[[events]]`` merged by ``id`` (a child's event with the same id replaces the parent's);
-3. a user's TOML file, which extends ``defaults`` unless it says otherwise;
-4. ``KEY=VALUE`` overrides with dotted keys (``approaches.CS.q=0.4``,
-   ``events.cs-wt2023.enabled=false``), values parsed as TOML.
-
-Any problem raises :class:`sim.errors.InputError` with one line naming the key and what is allowed.
+Each parameter is declared with :func:`param`: its unit, the real source of its default (or
+"assumption:" and why) and what it means. Defaults live in ``configs/defaults.toml``, so
+``innovate params`` and the ODD's parameter table print name, default, unit and source from
+this schema. Scenario events (budget knots, policy shifts, network layers, seeded sites,
+disruptions, workforce shocks, a hazard time-change) are a discriminated union on ``kind``.
 """
 
 from __future__ import annotations
 
-import copy
-import math
-import tomllib
-from collections.abc import Iterable, Mapping
-from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
-from sim.errors import SHOWN_CHARACTERS, InputError, shown
+from sim.schema import Strict
+from sim.vocabulary import NATIONS, Approach, Nation
 
-APPROACHES: tuple[str, ...] = ("CS", "TIP", "TS")
-NATIONS: tuple[str, ...] = ("England", "Wales", "Scotland", "Northern Ireland")
-NETWORK_KINDS: tuple[str, ...] = (
-    "uk",
-    "complete",
-    "ring",
-    "regular",
-    "erdos_renyi",
-    "small_world",
-    "scale_free",
-)
-UK_SIZE = 212
-
-Nation = Literal["England", "Wales", "Scotland", "Northern Ireland"]
-Approach = Literal["CS", "TIP", "TS"]
+UK_SIZE = 212      # the real authorities: 153 English, 22 Welsh, 32 Scottish, 5 NI trusts
 
 
 def param(unit: str, source: str, description: str, **constraints: Any) -> Any:
     """A required schema field documented with its unit and source (default lives in TOML)."""
     return Field(description=description, json_schema_extra={"unit": unit, "source": source},
                  **constraints)
-
-
-class Section(BaseModel):
-    """Base of every configuration table: unknown keys are errors and values are frozen."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
 
 
 def _fixed_length(name: str, values: list, n: int) -> None:
@@ -65,7 +35,7 @@ def _fixed_length(name: str, values: list, n: int) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-class TimeConfig(Section):
+class TimeConfig(Strict):
     """Calendar window and step length."""
 
     start: float = param("year", "MODEL.md 2", "Calendar time at the start of the first step.")
@@ -87,7 +57,7 @@ class TimeConfig(Section):
         return round((self.end - self.start) / self.dt)
 
 
-class PopulationConfig(Section):
+class PopulationConfig(Strict):
     """Who the agents are."""
 
     size: int = param(
@@ -96,7 +66,7 @@ class PopulationConfig(Section):
         "(with replacement, seeded) and needs a synthetic network.kind.", ge=2, le=2_000_000)
 
 
-class NetworkWeights(Section):
+class NetworkWeights(Strict):
     """Weight of each tie layer, shared equally among an agent's ties in that layer."""
 
     border: float = param("weight", "prior", "Shared borders (data/adjacency_edges.csv, incl. "
@@ -111,7 +81,7 @@ class NetworkWeights(Section):
                             "Network from 2016), switched on by `network` events.", ge=0)
 
 
-class NetworkConfig(Section):
+class NetworkConfig(Strict):
     """Ties between agents: the real multiplex UK network or a synthetic graph."""
 
     kind: Literal["uk", "complete", "ring", "regular", "erdos_renyi", "small_world",
@@ -125,7 +95,7 @@ class NetworkConfig(Section):
     weights: NetworkWeights
 
 
-class MechanismsConfig(Section):
+class MechanismsConfig(Strict):
     """Switches that turn each mechanism off (MODEL.md 9)."""
 
     macro: bool = param("switch", "MODEL.md 9", "Budget index and policy support; off: both 1.")
@@ -141,7 +111,7 @@ class MechanismsConfig(Section):
     need: bool = param("switch", "MODEL.md 4.2", "Deprivation-driven need in prompting.")
 
 
-class StagesConfig(Section):
+class StagesConfig(Strict):
     """Stage structure and how visible each stage is to peers."""
 
     collapsed: bool = param("switch", "MODEL.md 9", "Adopted / not adopted only: a prompted "
@@ -160,7 +130,7 @@ class StagesConfig(Section):
         return self
 
 
-class ApproachConfig(Section):
+class ApproachConfig(Strict):
     """Parameters of one approach."""
 
     p0: float = param("1/year", "MODEL.md 4.2 prior; domain.md 2.1 (Bass p 0.03-0.04)",
@@ -179,7 +149,7 @@ class ApproachConfig(Section):
                                "started; 1 for the Markov-chain reduction).", ge=0, le=6)
 
 
-class ApproachesConfig(Section):
+class ApproachesConfig(Strict):
     """One table per approach."""
 
     CS: ApproachConfig
@@ -190,7 +160,7 @@ class ApproachesConfig(Section):
         return getattr(self, name)
 
 
-class PromptingConfig(Section):
+class PromptingConfig(Strict):
     """Moving from not started (0) to Mobilising (1), and renewal of ended journeys."""
 
     need_rate: float = param("1/year", "MODEL.md 4.2 prior",
@@ -202,7 +172,7 @@ class PromptingConfig(Section):
                                     "restart.", ge=0)
 
 
-class ConditionWeights(Section):
+class ConditionWeights(Strict):
     """Weights of the five conditions in their geometric mean C."""
 
     case: float = param("weight", "MODEL.md 4.3 prior", "(a) case and buy-in.", ge=0)
@@ -221,7 +191,7 @@ class ConditionWeights(Section):
         return self
 
 
-class ConditionsConfig(Section):
+class ConditionsConfig(Strict):
     """The five conditions of the Innovate Project's finding 1 (MODEL.md 4.3)."""
 
     weights: ConditionWeights
@@ -290,7 +260,7 @@ class ConditionsConfig(Section):
         return self
 
 
-class NationWorkforce(Section):
+class NationWorkforce(Strict):
     """Assumed workforce rates of a nation without per-authority data."""
 
     turnover: float = param("rate", "prior", "Annual turnover rate.", ge=0, le=1)
@@ -298,7 +268,7 @@ class NationWorkforce(Section):
     agency: float = param("rate", "prior", "Agency worker rate.", ge=0, le=1)
 
 
-class WorkforceConfig(Section):
+class WorkforceConfig(Strict):
     """Workforce data and crises (England: DfE series 2016-2025; other nations: assumptions)."""
 
     nations: dict[Literal["Wales", "Scotland", "Northern Ireland"], NationWorkforce] = param(
@@ -319,7 +289,7 @@ class WorkforceConfig(Section):
         return self
 
 
-class ProgressionConfig(Section):
+class ProgressionConfig(Strict):
     """Moving forward, pausing, resuming, revisiting and ending (MODEL.md 4.4-4.5)."""
 
     years_per_stage: list[float] = param(
@@ -360,7 +330,7 @@ class ProgressionConfig(Section):
         return self
 
 
-class ShocksConfig(Section):
+class ShocksConfig(Strict):
     """Leadership changes, Ofsted judgements and the end of funded programmes (MODEL.md 4.5)."""
 
     leadership_change_rate: float = param("1/year", "MODEL.md 4.5 (four-year tenure)",
@@ -393,7 +363,7 @@ class ShocksConfig(Section):
         return self
 
 
-class SynergyConfig(Section):
+class SynergyConfig(Strict):
     """The TIP-CS-TS triad (MODEL.md 4.7)."""
 
     tip_to_cs_ts: float = param("fraction", "MODEL.md 4.7 prior (+25%)", "Extra progression "
@@ -402,7 +372,7 @@ class SynergyConfig(Section):
                              "where CS is Integrating or beyond.", ge=0)
 
 
-class FeedbackConfig(Section):
+class FeedbackConfig(Strict):
     """Wider system change feeding back into policy (MODEL.md 4.6)."""
 
     policy_gain: float = param("index per share", "prior", "Policy support added per share of "
@@ -411,7 +381,7 @@ class FeedbackConfig(Section):
                                  "approaches while one is at Wider system change.", ge=0)
 
 
-class CostsConfig(Section):
+class CostsConfig(Strict):
     """Illustrative costs (MODEL.md 4.8): a model, not evidence."""
 
     per_stage: list[float] = param("GBP/year per 10,000 children", "prior (illustrative)",
@@ -427,7 +397,7 @@ class CostsConfig(Section):
         return self
 
 
-class OutcomesConfig(Section):
+class OutcomesConfig(Strict):
     """Lagged outcome index (MODEL.md 4.8; Innovate finding 1: outcomes take longer)."""
 
     lag_years: float = param("years", "Innovate finding 1; Hackney evaluation ('too soon')",
@@ -436,7 +406,7 @@ class OutcomesConfig(Section):
     decay_rate: float = param("1/year", "prior", "Decay of the outcome index otherwise.", ge=0)
 
 
-class ChainConfig(Section):
+class ChainConfig(Strict):
     """Per-step transition probabilities that replace the progression rates (V10 reduction).
 
     With the network, macro, shocks and conditions off they are exactly the per-step forward,
@@ -463,7 +433,7 @@ class ChainConfig(Section):
         return self
 
 
-class LeversConfig(Section):
+class LeversConfig(Strict):
     """Policy levers applied on top of the timeline from ``start`` (MODEL.md 5, 9).
 
     Each lever multiplies what the timeline says, so 0 cut and multipliers of 1 change nothing.
@@ -504,7 +474,7 @@ class LeversConfig(Section):
 # ---------------------------------------------------------------------------------------------
 
 
-class Event(Section):
+class Event(Strict):
     """A dated, editable entry of the scenario timeline."""
 
     id: str = Field(min_length=1, description="Unique name; a child preset replaces it by id.")
@@ -605,7 +575,7 @@ AnyEvent = Annotated[
 EVENT_KINDS = ("budget", "policy", "network", "seed", "disruption", "hazard_scale", "workforce")
 
 
-class Config(Section):
+class Config(Strict):
     """A complete, validated scenario configuration."""
 
     name: str = Field(min_length=1)
@@ -653,339 +623,3 @@ class Config(Section):
     def active_events(self) -> list:
         """Enabled events in date order."""
         return sorted((e for e in self.events if e.enabled), key=lambda e: e.date)
-
-
-# ---------------------------------------------------------------------------------------------
-# Loading: presets, inheritance, overrides, errors
-# ---------------------------------------------------------------------------------------------
-
-
-def presets_dir() -> Path:
-    """The folder of TOML presets: inside the installed package, or ``configs/`` of a checkout."""
-    packaged = Path(__file__).resolve().parent / "configs"
-    if packaged.is_dir():
-        return packaged
-    return Path(__file__).resolve().parent.parent / "configs"
-
-
-def preset_names() -> list[str]:
-    """Names of the scenario presets (every TOML in the presets folder but ``defaults``)."""
-    return sorted(p.stem for p in presets_dir().glob("*.toml") if p.stem != "defaults")
-
-
-def describe_presets() -> list[tuple[str, str]]:
-    """(name, one-line description) of every preset."""
-    rows = []
-    for name in preset_names():
-        _, raw = read_toml(presets_dir() / f"{name}.toml")
-        rows.append((name, str(raw.get("description", "")).strip().splitlines()[0]
-                     if raw.get("description") else ""))
-    return rows
-
-
-def read_toml(path: Path) -> tuple[str, dict]:
-    """The text of a TOML file and its parsed table; one-line InputError if unreadable."""
-    try:
-        text = path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise InputError(f"{path}: file not found") from None
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"{path}: cannot read ({exc})") from None
-    try:
-        return text, tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise InputError(f"{path}: malformed TOML: {exc}") from None
-
-
-def _resolve(scenario: str | Path) -> Path:
-    text = str(scenario)
-    if text.endswith(".toml") or Path(text).is_file():
-        return Path(text)
-    path = presets_dir() / f"{text}.toml"
-    if not path.is_file():
-        raise InputError(f"unknown scenario {text!r}; choose one of: "
-                         f"{', '.join(preset_names())} (or give a .toml file)")
-    return path
-
-
-def _merge(base: dict, child: Mapping) -> dict:
-    """Deep-merge child into a copy of base; events merge by id."""
-    out = copy.deepcopy(base)
-    for key, value in child.items():
-        if key == "events":
-            out["events"] = _merge_events(out.get("events", []), value)
-        elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
-        else:
-            out[key] = copy.deepcopy(value)
-    return out
-
-
-def _merge_events(base: list, child: Any) -> list:
-    if not isinstance(child, list):
-        raise InputError("events: must be an array of tables ([[events]])")
-    out = [copy.deepcopy(e) for e in base]
-    index = {e.get("id"): i for i, e in enumerate(out) if isinstance(e, dict)}
-    for event in child:
-        if not isinstance(event, dict):
-            raise InputError("events: every entry must be a table with an id")
-        if event.get("id") in index:
-            merged = _merge(out[index[event["id"]]], event)
-            out[index[event["id"]]] = merged
-        else:
-            index[event.get("id")] = len(out)
-            out.append(copy.deepcopy(event))
-    return out
-
-
-def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict:
-    resolved = path.resolve()
-    if resolved in seen:
-        raise InputError(f"{path}: extends forms a cycle")
-    _, raw = read_toml(path)
-    defaults = (presets_dir() / "defaults.toml").resolve()
-    parent = raw.pop("extends", None if resolved == defaults else "defaults")
-    if parent is None:
-        return raw
-    if not isinstance(parent, str):
-        raise InputError(f"{path}: extends must be a scenario name or a .toml path")
-    parent_path = path.parent / parent if parent.endswith(".toml") else _resolve(parent)
-    base = _load_chain(parent_path, (*seen, resolved))
-    base.pop("name", None)
-    base.pop("description", None)
-    return _merge(base, raw)
-
-
-def parse_override(item: str) -> tuple[str, Any]:
-    """Split ``KEY=VALUE`` and parse VALUE as a TOML value (bare words become strings)."""
-    key, sep, text = item.partition("=")
-    key = key.strip()
-    if not sep or not key:
-        raise InputError(f"--set {shown(item)}: expected KEY=VALUE, e.g. approaches.CS.q=0.4")
-    try:
-        value = tomllib.loads(f"v = {text.strip()}")["v"]
-    except tomllib.TOMLDecodeError:
-        value = text.strip()
-    except ValueError:          # e.g. a whole number longer than Python reads (4300 digits)
-        raise InputError(f"--set {shown(key)}: the value {shown(text.strip())} is not a "
-                         "number, true/false or text that can be read") from None
-    return key, value
-
-
-def _apply_override(raw: dict, key: str, value: Any) -> None:
-    parts = key.replace("__", ".").split(".")
-    key = shown(key, 2 * SHOWN_CHARACTERS, quoted=False)       # as echoed in errors
-    if parts[0] == "events":
-        if len(parts) < 3:
-            raise InputError(f"{key}: use events.<id>.<field>, e.g. events.cs-wt2023.enabled")
-        matches = [e for e in raw.get("events", []) if e.get("id") == parts[1]]
-        if not matches:
-            ids = ", ".join(e.get("id", "?") for e in raw.get("events", []))
-            raise InputError(f"{key}: no event with id {shown(parts[1])}; events are: "
-                             f"{ids or 'none'}")
-        target, parts = matches[0], parts[2:]
-    else:
-        target = raw
-    for part in parts[:-1]:
-        if isinstance(target, list):
-            nxt = target[_list_index(target, part, key)]
-        else:
-            nxt = target.get(part)
-            if nxt is None:
-                nxt = target[part] = {}
-        if not isinstance(nxt, dict | list):
-            raise InputError(f"{key}: {shown(part)} is a value, not a table")
-        target = nxt
-    if isinstance(target, list):
-        target[_list_index(target, parts[-1], key)] = value
-    else:
-        target[parts[-1]] = value
-
-
-def _list_index(items: list, part: str, key: str) -> int:
-    """The position ``part`` names in a list: one element can be set on its own.
-
-    For example ``progression.years_per_stage.2=1.5``.
-    """
-    if not part.isdigit() or int(part) >= len(items):
-        raise InputError(f"--set: {key}: {shown(part)} is not a position in this list of "
-                         f"{len(items)}; use 0 to {len(items) - 1}")
-    return int(part)
-
-
-def raw_scenario(scenario: str | Path) -> dict:
-    """The merged raw mapping of a preset or TOML file (defaults and ``extends`` resolved).
-
-    Passing it to :func:`load_config` gives the same configuration as the name or path, without
-    reading any file: it is how runs travel to other processes and machines.
-    """
-    path = _resolve(scenario)
-    raw = _load_chain(path)
-    raw.setdefault("name", path.stem)
-    return raw
-
-
-def load_config(scenario: str | Path | Mapping = "historical",
-                overrides: Mapping[str, Any] | Iterable[tuple[str, Any]] = ()) -> Config:
-    """Load a preset name, a TOML path or a raw mapping, apply dotted overrides and validate."""
-    if isinstance(scenario, Mapping):
-        source = "<mapping>"
-        raw = _merge(_load_chain(presets_dir() / "defaults.toml"), scenario)
-    else:
-        source = str(_resolve(scenario))
-        raw = raw_scenario(scenario)
-    items = list(overrides.items() if isinstance(overrides, Mapping) else overrides)
-    for key, value in items:
-        _apply_override(raw, key, value)
-    return validate(raw, source, {key.replace("__", ".") for key, _ in items})
-
-
-def validate(raw: Mapping, source: str = "<config>", overridden: set[str] = frozenset()) -> Config:
-    """Validate a merged raw mapping, turning the first error into a one-line InputError.
-
-    The message names the file, or ``--set`` when the offending key was an override.
-    """
-    try:
-        return Config.model_validate(raw)
-    except ValidationError as exc:
-        error = exc.errors()[0]
-        message = _describe(error, raw)
-        key = _dotted(list(error["loc"]), raw)
-        from_override = any(o == key or o.startswith(f"{key}.") or message.startswith(o)
-                            for o in overridden)
-        raise InputError(f"{'--set' if from_override else source}: {message}") from None
-
-
-def _describe(error: dict, raw: Mapping) -> str:
-    loc = list(error["loc"])
-    key = shown(_dotted(loc, raw), 2 * SHOWN_CHARACTERS, quoted=False)
-    kind = error["type"]
-    if kind == "extra_forbidden":
-        allowed = _allowed(loc[:-1], raw)
-        hint = f"; allowed: {', '.join(allowed)}" if allowed else ""
-        return f"{key}: unknown key{hint}"
-    if kind == "missing":
-        return f"{key}: missing (required)"
-    if kind == "union_tag_invalid":
-        return f"{key}.kind: unknown event kind {error['ctx']['tag']!r}; allowed: " \
-               f"{', '.join(EVENT_KINDS)}"
-    if kind == "union_tag_not_found":
-        return f"{key}: an event needs kind, one of: {', '.join(EVENT_KINDS)}"
-    message = error["msg"].removeprefix("Value error, ")
-    if kind == "value_error":
-        return f"{key}: {message}" if key else message
-    got = error.get("input")
-    echo = "" if isinstance(got, dict | list) else f" (got {shown(got)})"
-    return f"{key}: {message[0].lower()}{message[1:]}{echo}"
-
-
-def _dotted(loc: list, raw: Mapping) -> str:
-    parts: list[str] = []
-    i = 0
-    while i < len(loc):
-        item = loc[i]
-        if item == "events" and i + 1 < len(loc) and isinstance(loc[i + 1], int):
-            events = raw.get("events", [])
-            n = loc[i + 1]
-            ident = events[n].get("id") if n < len(events) and isinstance(events[n], dict) \
-                else None
-            parts.append(f"events.{ident}" if ident else f"events[{n}]")
-            i += 2
-            if i < len(loc) and loc[i] in EVENT_KINDS:
-                i += 1
-            continue
-        if item == "[key]":
-            i += 1
-            continue
-        parts.append(f"[{item}]" if isinstance(item, int) else str(item))
-        i += 1
-    return ".".join(parts).replace(".[", "[")
-
-
-def _allowed(loc: list, raw: Mapping) -> list[str]:
-    model: Any = Config
-    i = 0
-    while i < len(loc):
-        item = loc[i]
-        if item == "events":
-            if i + 2 < len(loc) + 1 and len(loc) > i + 2 and loc[i + 2] in EVENT_KINDS:
-                kind = loc[i + 2]
-                model = {"budget": BudgetEvent, "policy": PolicyEvent, "network": NetworkEvent,
-                         "seed": SeedEvent, "disruption": DisruptionEvent,
-                         "hazard_scale": HazardScaleEvent, "workforce": WorkforceEvent}[kind]
-                i += 3
-                continue
-            return []
-        field = getattr(model, "model_fields", {}).get(item)
-        if field is None:
-            return []
-        model = _model_of(field.annotation)
-        i += 1
-        if model is None:
-            return []
-    return list(getattr(model, "model_fields", {}))
-
-
-def _model_of(annotation: Any) -> Any:
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return annotation
-    for arg in getattr(annotation, "__args__", ()):
-        found = _model_of(arg)
-        if found is not None:
-            return found
-    return None
-
-
-def flatten(config: Config) -> dict[str, Any]:
-    """Every parameter as ``dotted.key -> value`` (events excluded), for tables and manifests."""
-    out: dict[str, Any] = {}
-
-    def walk(prefix: str, value: Any) -> None:
-        if isinstance(value, dict):
-            for k, v in value.items():
-                walk(f"{prefix}.{k}" if prefix else str(k), v)
-        else:
-            out[prefix] = value
-
-    data = config.model_dump(mode="json", exclude={"events", "name", "description"},
-                             exclude_none=True)
-    walk("", data)
-    return out
-
-
-def parameter_table(config: Config | None = None) -> list[dict[str, str]]:
-    """Rows of name, default, unit, source and meaning for every documented parameter."""
-    config = config or load_config(presets_dir() / "defaults.toml")
-    values = flatten(config)
-    rows = []
-    for name, value in values.items():
-        field = _field_for(name)
-        if field is None:
-            continue
-        extra = field.json_schema_extra or {}
-        rows.append({"name": name, "default": _show(value), "unit": extra.get("unit", ""),
-                     "source": extra.get("source", ""), "meaning": field.description or ""})
-    return rows
-
-
-def _field_for(dotted: str) -> Any:
-    model: Any = Config
-    field = None
-    for part in dotted.split("."):
-        fields = getattr(model, "model_fields", None)
-        if fields is None:
-            return field
-        if part in fields:
-            field = fields[part]
-            model = _model_of(field.annotation)
-        elif part not in NATIONS and part not in APPROACHES:
-            return None
-    return field
-
-
-def _show(value: Any) -> str:
-    if isinstance(value, float) and math.isfinite(value):
-        return f"{value:g}"
-    if isinstance(value, list):
-        return "[" + ", ".join(_show(v) for v in value) + "]"
-    return str(value).lower() if isinstance(value, bool) else str(value)

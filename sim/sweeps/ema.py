@@ -6,7 +6,7 @@ written with double underscores, ``levers__austerity_cut`` (the configuration lo
 ``__`` as ``.``). Example::
 
     from ema_workbench import RealParameter, SequentialEvaluator
-    from sim.ema import ema_model
+    from sim.sweeps.ema import ema_model
 
     model = ema_model("historical", outcomes=["TS.year_integrated_10pct"], replications=5)
     model.uncertainties = [RealParameter("approaches__TS__q", 0.2, 0.6)]
@@ -25,7 +25,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sim.errors import InputError
-from sim.experiment import replicate_seeds
+from sim.sweeps.design import replicate_seeds
 
 
 def ema_name(key: str) -> str:
@@ -64,7 +64,7 @@ def ema_model(scenario: str | dict = "historical", *, outcomes: Sequence[str],
     except ImportError:
         raise InputError("the EMA adapter needs EMA Workbench: pip install "
                          "'innovate-sim[ema]'") from None
-    from sim.metrics import metric_names
+    from sim.output.metrics import metric_names
 
     unknown = [o for o in outcomes if o not in metric_names()]
     if unknown:

@@ -1,23 +1,26 @@
-"""The adoption chart: engaged and integrating counts per approach, with observed points."""
+"""Figures: the one way to get matplotlib drawing off screen, and a run's adoption chart."""
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-
-from sim.config import APPROACHES  # noqa: E402
-from sim.metrics import measure_counts  # noqa: E402
+from sim.io import write_figure
+from sim.output.metrics import measure_counts
+from sim.vocabulary import APPROACH_NAMES, APPROACHES
 
 if TYPE_CHECKING:
-    from sim.results import RunResult
+    from sim.output.results import RunResult
 
-TITLES = {"CS": "Contextual Safeguarding", "TIP": "Trauma-Informed Practice",
-          "TS": "Transitional Safeguarding"}
+
+def pyplot() -> Any:
+    """``matplotlib.pyplot`` on the Agg back end (no screen), for every figure the project draws."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    return plt
 
 
 def adoption_figure(result: RunResult):
@@ -26,6 +29,7 @@ def adoption_figure(result: RunResult):
     On a run of the real authorities, each observed pattern of MODEL.md 8 is drawn as a point
     with its range, beside the simulated count for the same scope and measure.
     """
+    plt = pyplot()
     times = result.times
     fig, axes = plt.subplots(1, 3, figsize=(15, 4.6), sharex=True, constrained_layout=True)
     engaged = measure_counts(result.counts, "engaged")
@@ -49,7 +53,7 @@ def adoption_figure(result: RunResult):
                             color=colour, capsize=3,
                             label=f"{measure} ({scope}), "
                                   f"{'prior' if (group['kind'] == 'prior').any() else 'observed'}")
-        ax.set_title(TITLES[name])
+        ax.set_title(APPROACH_NAMES[name])
         ax.set_xlabel("year")
         ax.set_ylim(0, result.size * 1.02)
         ax.grid(alpha=0.3)
@@ -62,6 +66,4 @@ def adoption_figure(result: RunResult):
 
 def save_adoption_png(result: RunResult, path: Path) -> None:
     """Write the adoption chart as a PNG."""
-    fig = adoption_figure(result)
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    write_figure(path, adoption_figure(result))

@@ -8,18 +8,16 @@ run starts or after it ends do not happen.
 
 from __future__ import annotations
 
-import functools
-import threading
-from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field, fields
-from typing import Any
 
 import numpy as np
 
-from sim.config import APPROACHES, NATIONS, Config
+from sim.cache import ProcessCache, config_key
+from sim.config import Config
 from sim.data import WORKFORCE_YEARS, load_uk
 from sim.errors import InputError
-from sim.population import Population
+from sim.mechanics.population import Population
+from sim.vocabulary import APPROACHES, NATIONS
 
 EPS = 1e-9
 
@@ -73,52 +71,7 @@ class Timeline:
         return len(self.start)
 
 
-class ConfigCache:
-    """Values that depend only on a configuration, kept per process for the last ``size`` keys.
-
-    Keys usually start with :func:`config_key`. Safe to share between threads (the dashboard
-    runs models in several threads). Values are built outside the lock, so threads never wait
-    for each other's builds; two threads asking for a new key at once may both build it, and
-    both get the value stored first.
-    """
-
-    def __init__(self, size: int):
-        self.size = size
-        self._values: dict = {}
-        self._lock = threading.Lock()
-
-    def get(self, key: Hashable, build: Callable[[], Any]) -> Any:
-        """The value kept for ``key``, built by ``build()`` the first time it is asked for."""
-        with self._lock:
-            if key in self._values:
-                return self._values[key]
-        value = build()
-        with self._lock:
-            if key not in self._values:
-                if len(self._values) >= self.size:
-                    del self._values[next(iter(self._values))]
-                self._values[key] = value
-            return self._values[key]
-
-
-_KEYS: dict[int, tuple[Config, str]] = {}
-_CACHE_LOCK = threading.Lock()     # the dashboard runs models in several threads
-_TIMELINES = ConfigCache(8)        # timelines of the real authorities
-
-
-def config_key(config: Config) -> str:
-    """The configuration as JSON, a key for per-process caches (memoised per object).
-
-    Configurations are frozen, so an object's JSON never changes; the memo holds the object,
-    so its id cannot be reused while it is there.
-    """
-    with _CACHE_LOCK:
-        entry = _KEYS.get(id(config))
-        if entry is None or entry[0] is not config:
-            if len(_KEYS) >= 64:
-                _KEYS.clear()
-            entry = _KEYS[id(config)] = (config, config.model_dump_json())
-        return entry[1]
+_TIMELINES = ProcessCache(8)        # timelines of the real authorities
 
 
 def shared_timeline(config: Config, population: Population) -> Timeline:
@@ -252,7 +205,6 @@ def _budget(config: Config, events: list, mid: np.ndarray) -> np.ndarray:
     return by_nation
 
 
-@functools.cache
 def _known_authorities() -> dict[str, int]:
     return load_uk().index_of()
 

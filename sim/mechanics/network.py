@@ -19,19 +19,19 @@ Both give the same numbers (tests/test_network.py).
 
 from __future__ import annotations
 
-import functools
 import random
-import threading
 from dataclasses import dataclass, field
 
 import networkx as nx
 import numpy as np
 import scipy.sparse as sp
 
-from sim.config import APPROACHES, Config
+from sim.cache import ProcessCache
+from sim.config import Config
 from sim.data import load_uk
-from sim.population import Population
-from sim.scenario import Timeline
+from sim.mechanics.population import Population
+from sim.mechanics.timeline import Timeline
+from sim.vocabulary import APPROACHES
 
 DENSE_LIMIT = 1500
 
@@ -188,17 +188,9 @@ class Network:
         if self.ties is None:
             return float("nan")
         if "moran" not in self._matrices:
-            key = None if self.cache_key is None else (self.cache_key, "moran")
-            shared = _SHARED.get(key)
-            if shared is not None:
-                self._matrices["moran"] = shared
-            else:
-                rows = np.asarray(self.ties.sum(axis=1)).ravel()
-                inverse = np.divide(1.0, rows, out=np.zeros_like(rows), where=rows > 0)
-                self._matrices["moran"] = (sp.csr_array(sp.diags(inverse) @ self.ties),
-                                           float((rows > 0).sum()))
-                if key is not None:
-                    _SHARED[key] = self._matrices["moran"]
+            self._matrices["moran"] = (_moran_weights(self.ties) if self.cache_key is None else
+                                       _SHARED.get((self.cache_key, "moran"),
+                                                   lambda: _moran_weights(self.ties)))
         weights, linked = self._matrices["moran"]
         z = indicator.astype(float) - indicator.mean()
         denom = float(z @ z)
@@ -223,23 +215,27 @@ class _GroupLayers:
     linked: np.ndarray
 
 
-_SHARED: dict[tuple, np.ndarray | tuple] = {}    # dense matrices and Moran weights by network
-_SHARED_LOCK = threading.RLock()                 # the dashboard runs models in several threads
+_SHARED = ProcessCache(256)     # dense matrices and Moran weights of shared networks
+
+
+def _moran_weights(ties: sp.csr_array) -> tuple[sp.csr_array, float]:
+    """Row-standardised weights of the ties, and how many agents have any."""
+    rows = np.asarray(ties.sum(axis=1)).ravel()
+    inverse = np.divide(1.0, rows, out=np.zeros_like(rows), where=rows > 0)
+    return sp.csr_array(sp.diags(inverse) @ ties), float((rows > 0).sum())
 
 
 def _shared_matrices(network: Network, cache_key: tuple, region_key: bytes,
                      learning_key: bytes) -> np.ndarray:
     """Dense matrices of the real UK network, shared by every run in this process."""
-    key = (cache_key, region_key, learning_key)
-    with _SHARED_LOCK:
-        if key not in _SHARED:
-            if len(_SHARED) > 256:
-                _SHARED.clear()
-            region_on = np.frombuffer(region_key, dtype=bool)
-            learning_on = np.frombuffer(learning_key, dtype=bool).reshape(len(region_on), -1)
-            _SHARED[key] = network._build_dense(region_on, learning_on)
-            _SHARED[key].flags.writeable = False
-        return _SHARED[key]
+    def build() -> np.ndarray:
+        region_on = np.frombuffer(region_key, dtype=bool)
+        learning_on = np.frombuffer(learning_key, dtype=bool).reshape(len(region_on), -1)
+        matrices = network._build_dense(region_on, learning_on)
+        matrices.flags.writeable = False
+        return matrices
+
+    return _SHARED.get((cache_key, region_key, learning_key), build)
 
 
 def build_network(config: Config, population: Population, rng: np.random.Generator) -> Network:
@@ -264,8 +260,13 @@ def build_network(config: Config, population: Population, rng: np.random.Generat
                    dense=n <= DENSE_LIMIT, cache_key=cache_key)
 
 
-@functools.cache
 def _uk_static(border: float, statistical: float):
+    """The always-on UK layers (borders, statistical neighbours), once per process."""
+    return _SHARED.get(("uk-static", border, statistical),
+                       lambda: _build_uk_static(border, statistical))
+
+
+def _build_uk_static(border: float, statistical: float):
     uk = load_uk()
     n = uk.size
     b = uk.borders

@@ -1,4 +1,4 @@
-"""Simplified boundaries of the 212 authorities for maps (``sim/data/boundaries.geojson``).
+"""Simplified boundaries of the 212 authorities for maps (``dashboards/boundaries.geojson``).
 
 The shipped file is derived from the ONS "Counties and Unitary Authorities (May 2023) UK BUC"
 boundaries (ultra-generalised, clipped to the coastline): one feature per agent, keyed by the
@@ -7,10 +7,11 @@ health and social care trusts are built by dissolving its eleven council areas (
 assignment, approximate: trust areas follow the pre-2015 districts). City of London and Hackney,
 and Cornwall and the Isles of Scilly, are separate agents and separate features.
 
-Reading the file needs only the standard library and numpy. Deriving it again needs the ``dev``
-extra (pyshp, shapely, pyproj)::
+Reading the file needs only the standard library and numpy. Deriving it again from the ONS
+shapefile shipped in ``dashboards/map_source/`` (OGL v3) needs pyshp, shapely and pyproj (the
+``test`` and ``dev`` extras), and gives the same bytes::
 
-    python -m sim.boundaries --source ../shared/data/derive/inputs
+    python -m dashboards.boundaries
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ import numpy as np
 
 from sim.errors import InputError
 
-BOUNDARY_FILE = Path(__file__).resolve().parent / "data" / "boundaries.geojson"
+BOUNDARY_FILE = Path(__file__).resolve().parent / "boundaries.geojson"
 ATTRIBUTION = ("Boundaries: Source: Office for National Statistics licensed under the Open "
                "Government Licence v.3.0. Contains OS data © Crown copyright and database right "
                "2023.")
@@ -33,8 +34,8 @@ SOURCE_NAME = "CTYUA_MAY_2023_UK_BUC"
 # ONS re-coded Barnsley and Sheffield after a 2024 boundary change; the model uses the new codes.
 RECODE_2024 = {"E08000016": "E08000038", "E08000019": "E08000039"}
 # Northern Ireland council (N09) -> health and social care trust, the majority assignment of
-# humaniverse/geographr lookup_lgd21_hsct18 (NISRA RG Annual Report 2015, appendix 7), as in
-# ../shared/data/ni_lgd_to_hsct_lookup.csv.
+# humaniverse/geographr lookup_lgd21_hsct18 (NISRA Registrar General Annual Report 2015,
+# appendix 7).
 NI_COUNCIL_TO_TRUST = {
     "N09000001": "NHSCT", "N09000002": "SHSCT", "N09000003": "BHSCT", "N09000004": "NHSCT",
     "N09000005": "WHSCT", "N09000006": "WHSCT", "N09000007": "SEHSCT", "N09000008": "NHSCT",
@@ -92,8 +93,8 @@ def project(lonlat: np.ndarray) -> np.ndarray:
 
 
 def default_source() -> Path:
-    """``../shared/data/derive/inputs`` beside the project checkout."""
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / "derive" / "inputs"
+    """The ONS shapefile shipped beside this module (``dashboards/map_source/``)."""
+    return Path(__file__).resolve().parent / "map_source"
 
 
 def derive(source: str | Path | None = None, out: str | Path = BOUNDARY_FILE, *,
@@ -170,8 +171,9 @@ def _rounded(geo: dict) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m sim.boundaries``: derive the shipped boundary file again."""
-    parser = argparse.ArgumentParser(prog="python -m sim.boundaries", description=derive.__doc__)
+    """``python -m dashboards.boundaries``: derive the shipped boundary file again."""
+    parser = argparse.ArgumentParser(prog="python -m dashboards.boundaries",
+                                     description=derive.__doc__)
     parser.add_argument("--source", type=Path, default=None,
                         help=f"folder holding {SOURCE_NAME}.* (default: {default_source()})")
     parser.add_argument("--out", type=Path, default=BOUNDARY_FILE, help="output GeoJSON file")
@@ -181,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         collection = derive(args.source, args.out, tolerance_m=args.tolerance)
     except InputError as error:
-        print(f"python -m sim.boundaries: error: {error}")
+        print(f"python -m dashboards.boundaries: error: {error}")
         return 2
     size = Path(args.out).stat().st_size
     print(f"wrote {args.out}: {len(collection['features'])} authorities, {size / 1024:.0f} KiB")

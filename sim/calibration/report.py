@@ -1,0 +1,222 @@
+"""What a calibration reports: posterior summaries, the fit of each pattern, a figure, Markdown.
+
+Intervals are the project's 90% band (:data:`sim.vocabulary.BAND`), equal-tailed.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from sim.calibration.abc import PatternDistance
+from sim.calibration.spec import CalibrationSpec
+from sim.output.plots import pyplot
+from sim.vocabulary import BAND
+
+
+def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | Sequence[float]
+                      ) -> np.ndarray:
+    """Quantiles of a weighted sample (midpoint rule on the sorted cumulative weights)."""
+    values, weights = np.asarray(values, float), np.asarray(weights, float)
+    values, weights = values[weights > 0], weights[weights > 0]
+    order = np.argsort(values, kind="stable")
+    v, w = values[order], weights[order]
+    cumulative = (np.cumsum(w) - 0.5 * w) / w.sum()
+    return np.interp(np.asarray(q, float), cumulative, v)
+
+
+def summarize(posterior: pd.DataFrame, calibration: CalibrationSpec) -> pd.DataFrame:
+    """Posterior mean, median and 90% interval of each parameter, beside its prior."""
+    w = posterior["weight"].to_numpy()
+    rows = []
+    for spec in calibration.parameters:
+        x = posterior[spec.key].to_numpy()
+        q05, median, q95 = weighted_quantile(x, w, [BAND[0], 0.5, BAND[1]])
+        p05, p95 = spec.quantile(BAND[0]), spec.quantile(BAND[1])
+        rows.append({"parameter": spec.key, "prior": spec.prior, "prior_low": spec.low,
+                     "prior_high": spec.high, "prior_q05": float(p05), "prior_q95": float(p95),
+                     "mean": float(np.average(x, weights=w)), "median": float(median),
+                     "q05": float(q05), "q95": float(q95),
+                     "width_ratio": float((q95 - q05) / (p95 - p05))})
+    return pd.DataFrame(rows)
+
+
+def _band(values: np.ndarray) -> tuple[float, float, float, float]:
+    values = values[~np.isnan(values)]
+    if not len(values):
+        return (math.nan,) * 4
+    q05, q50, q95 = np.quantile(values, [BAND[0], 0.5, BAND[1]])
+    return float(values.mean()), float(q50), float(q05), float(q95)
+
+
+def fit_table(observed: pd.DataFrame, calibration: CalibrationSpec,
+              runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
+    """Per pattern: observed value and band, and mean, median and 90% range of each run set.
+
+    ``runs`` maps a label (before, predictive, after) to a frame of simulated patterns, one row
+    per run. ``misfit_<label>`` is the scaled misfit of the mean (fitted patterns only).
+    """
+    specs = {p.metric: p for p in calibration.patterns}
+    rows = []
+    for row in observed.itertuples():
+        if row.metric not in next(iter(runs.values())).columns:
+            continue
+        spec = specs.get(row.metric)
+        out = {"metric": row.metric, "fitted": spec is not None, "observed": row.value,
+               "low": row.low, "high": row.high, "kind": row.kind,
+               "scale": spec.scale if spec else math.nan}
+        for label, frame in runs.items():
+            mean, median, q05, q95 = _band(frame[row.metric].to_numpy(float))
+            out |= {f"{label}_mean": mean, f"{label}_median": median, f"{label}_q05": q05,
+                    f"{label}_q95": q95}
+            if spec is not None:
+                out[f"misfit_{label}"] = float(PatternDistance([spec], observed).misfits(
+                    {row.metric: mean})[0])
+        rows.append(out)
+    return pd.DataFrame(rows)
+
+
+def recovery_table(summary: pd.DataFrame, truth: Mapping[str, float]) -> pd.DataFrame:
+    """Each parameter's truth beside its posterior median and 90% interval; covered or not."""
+    frame = summary[["parameter", "median", "q05", "q95", "prior_q05", "prior_q95",
+                     "width_ratio"]].copy()
+    frame.insert(1, "truth", frame["parameter"].map(truth))
+    frame["covered"] = (frame["q05"] <= frame["truth"]) & (frame["truth"] <= frame["q95"])
+    return frame
+
+
+def _toml_value(value: float) -> str:
+    text = repr(float(value))
+    return text if ("." in text or "e" in text or "inf" in text) else f"{text}.0"
+
+
+def preset_text(calibration: CalibrationSpec, values: Mapping[str, float],
+                manifest: Mapping[str, Any]) -> str:
+    """The preset file: extends the base scenario and sets the posterior medians."""
+    assert calibration.preset is not None
+    settings = calibration.abc
+    lines = [
+        f"# Produced by `{manifest.get('command') or 'innovate calibrate'}` on "
+        f"{manifest['created_utc'][:10]} (UTC),",
+        f"# in {manifest['timings_s']['total']:.0f} s with {settings.workers} worker(s): "
+        f"ABC-SMC (pyabc {manifest['versions']['pyabc']}), {settings.population_size} "
+        f"particles,",
+        f"# {manifest['generations_completed']} generations, {manifest['simulations']} "
+        f"simulations, seed {settings.seed}, final epsilon {manifest['final_epsilon']:.3g}.",
+        "# Each value below is the posterior median (4 significant digits) of a parameter of "
+        f"the calibration '{calibration.name}',",
+        "# fitted to the patterns of MODEL.md section 8 (sim/data/observed_patterns.csv);",
+        "# the posterior, its 90% intervals and the fit of each pattern are in the output "
+        "folder and",
+        "# in experiments/README.md (## calibration). Do not edit by hand: run the command "
+        "again.",
+        "",
+        f'extends = "{calibration.scenario}"',
+        f'name = "{calibration.preset.name}"',
+        f"description = {json.dumps(calibration.preset.description)}",
+    ]
+    tables: dict[str, list[str]] = {}
+    events: dict[str, list[str]] = {}
+    for key, value in values.items():
+        parts = key.split(".")
+        if parts[0] == "events":
+            events.setdefault(parts[1], []).append(f"{parts[2]} = {_toml_value(value)}")
+        else:
+            table = ".".join(_toml_key(p) for p in parts[:-1])
+            tables.setdefault(table, []).append(f"{_toml_key(parts[-1])} = "
+                                                f"{_toml_value(value)}")
+    for table, entries in tables.items():
+        lines += ["", f"[{table}]", *entries] if table else ["", *entries]
+    for ident, entries in events.items():
+        lines += ["", "[[events]]", f'id = "{ident}"', *entries]
+    return "\n".join(lines) + "\n"
+
+
+def _toml_key(part: str) -> str:
+    return part if part.replace("_", "").replace("-", "").isalnum() else json.dumps(part)
+
+
+def predictive_figure(fit: pd.DataFrame, calibration: CalibrationSpec):
+    """One panel per pattern: observed value and band; before, posterior-predictive and after.
+
+    Points are medians and bars 90% ranges of the simulated counts.
+    """
+    plt = pyplot()
+
+    n = len(fit)
+    cols = min(3, n)
+    rows = math.ceil(n / cols)
+    fig, axes = plt.subplots(rows, cols, figsize=(4.2 * cols, 3.2 * rows), squeeze=False,
+                             constrained_layout=True)
+    seeds, draws = calibration.predictive.seeds, calibration.predictive.draws
+    sets = [("before", f"before: {calibration.scenario} ({seeds} seeds)", "tab:gray"),
+            ("predictive", f"posterior predictive ({draws} draws)", "tab:blue"),
+            ("after", f"after: posterior medians ({seeds} seeds)", "tab:orange")]
+    for ax, row in zip(axes.ravel(), fit.itertuples(), strict=False):
+        ax.axhspan(row.low, row.high, color="tab:green", alpha=0.15, lw=0)
+        ax.axhline(row.observed, color="tab:green", lw=2, label="observed (band)")
+        for x, (label, name, color) in enumerate(sets):
+            median = getattr(row, f"{label}_median")
+            low, high = getattr(row, f"{label}_q05"), getattr(row, f"{label}_q95")
+            ax.errorbar([x], [median], yerr=[[median - low], [high - median]], fmt="o",
+                        color=color, capsize=4, label=name)
+        ax.set_xticks(range(len(sets)), ["before", "predictive", "after"])
+        ax.set_xlim(-0.6, len(sets) - 0.4)
+        ax.set_title(row.metric + ("" if row.fitted else " (not fitted)"), fontsize=9)
+        ax.set_ylabel("authorities")
+    for ax in axes.ravel()[n:]:
+        ax.axis("off")
+    axes.ravel()[0].legend(fontsize=7, loc="upper left")
+    kind = "synthetic data" if calibration.synthetic else "observed patterns (MODEL.md 8)"
+    fig.suptitle(f"{calibration.name}: simulated counts (median, 90% range) against {kind}")
+    return fig
+
+
+def _number(value: Any) -> str:
+    if isinstance(value, bool | np.bool_):
+        return "yes" if value else "no"
+    if isinstance(value, float | np.floating):
+        return "-" if math.isnan(value) else f"{value:.4g}"
+    return str(value)
+
+
+def _markdown(frame: pd.DataFrame) -> list[str]:
+    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
+    lines += ["| " + " | ".join(_number(v) for v in row) + " |"
+              for row in frame.itertuples(index=False)]
+    return lines
+
+
+def summary_markdown(calibration: CalibrationSpec, summary: pd.DataFrame, fit: pd.DataFrame,
+                     generations: pd.DataFrame, recovery: pd.DataFrame | None,
+                     manifest: Mapping[str, Any]) -> str:
+    """A short Markdown report: posterior summary, fit before and after, generations."""
+    lines = [f"# Calibration '{calibration.name}'", "",
+             f"{manifest['simulations']} simulations, {manifest['generations_completed']} "
+             f"generations, final epsilon {manifest['final_epsilon']:.4g}, "
+             f"{manifest['timings_s']['total']:.0f} s with {calibration.abc.workers} worker(s).",
+             "", "## Posterior (weighted; 90% intervals)", ""]
+    lines += _markdown(summary[["parameter", "prior_low", "prior_high", "mean", "median", "q05",
+                                "q95", "width_ratio"]])
+    if recovery is not None:
+        lines += ["", "## Recovery of the synthetic truth", ""]
+        lines += _markdown(recovery[["parameter", "truth", "median", "q05", "q95",
+                                     "width_ratio", "covered"]])
+    lines += ["", "## Patterns: observed, before (base scenario) and after (posterior medians)",
+              "", "Mean of the runs, 90% range in brackets.", ""]
+    table = pd.DataFrame({
+        "pattern": fit["metric"], "fitted": fit["fitted"], "observed": fit["observed"],
+        "band": [f"{lo:g}-{hi:g}" for lo, hi in zip(fit["low"], fit["high"], strict=True)],
+        **{label: [f"{m:.1f} [{lo:.0f}-{hi:.0f}]" for m, lo, hi in
+                   zip(fit[f"{label}_mean"], fit[f"{label}_q05"], fit[f"{label}_q95"],
+                       strict=True)]
+           for label in ("before", "predictive", "after")}})
+    lines += _markdown(table)
+    lines += ["", "## Generations", ""]
+    lines += _markdown(generations)
+    return "\n".join(lines) + "\n"
