@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import ROOT
 
 import sim
 from sim import cli, data
@@ -112,7 +113,7 @@ def test_bad_input_is_one_line_and_exit_code_2(argv, fragment, tmp_path, capsys)
                                      ["calibrate", "experiments/calibration.toml"],
                                      ["handout", "stages"]])
 def test_an_output_folder_that_cannot_be_made_is_one_line(command, capsys):
-    root = Path(__file__).resolve().parent.parent
+    root = ROOT
     argv = [command[0], *(str(root / a) for a in command[1:2] if "/" in a),
             *(a for a in command[1:] if "/" not in a), "--out", "/proc/innovate-test"]
     assert _exit_code(argv) == 2

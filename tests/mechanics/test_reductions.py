@@ -15,7 +15,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
 import pytest
-from conftest import ALL_OFF, NO_PROMPTING, adopted_share, at, bass_config, bass_F
+from helpers import ALL_OFF, NO_PROMPTING, adopted_share, at, bass_config, bass_F
 
 import sim
 

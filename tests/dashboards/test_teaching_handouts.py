@@ -42,7 +42,7 @@ from dashboards.style import quarter_label
 from sim.cli import main
 from sim.data import ATTRIBUTION
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TEACHING = ROOT / "docs" / "teaching"
 PLANS = {"stages": "01-stages.md", "conditions": "02-conditions.md",
          "spreading": "03-spreading.md", "policy": "04-policy.md"}

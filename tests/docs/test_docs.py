@@ -12,7 +12,7 @@ import sim
 from sim.config import parameter_table
 from sim.data import data_dir
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def _table_lines(text: str) -> list[str]:

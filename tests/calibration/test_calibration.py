@@ -36,7 +36,7 @@ from sim.calibration.spec import load_calibration
 from sim.config import load_config, presets_dir
 from sim.data import load_uk
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 TRUTH = {"approaches.CS.p0": 0.03, "approaches.TS.p0": 0.04}
 WIDTH_FACTOR = 0.7  # posterior 90% interval at most 0.7 of the prior's (module docstring)
 
