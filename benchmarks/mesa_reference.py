@@ -1,15 +1,15 @@
 """A plain per-agent Mesa 3.5 version of sim/journey.py: a SPEED REFERENCE, not part of the package.
 
-MODEL.md section 6 asks for the array model (``sim.InnovationModel``) to be far faster than
+The design asks for the array model (``sim.InnovationModel``) to be far faster than
 "a plain Mesa loop that visits every agent in Python". This module is that plain loop, written
 the way a Mesa user would write it, so that ``benchmarks/bench_model.py`` can report the ratio
 of the two on the same scenario. Nothing in the package imports it.
 
 It reuses the package's *inputs*, so it does the same work per agent: the configuration
 (``sim.load_config``), the population, the network and the timeline
-(``sim.population.build_population``, ``sim.network.build_network``,
-``sim.scenario.compile_timeline``) and the per-step scenario series (policy support, budget
-index, workforce capacity and churn) from ``sim.journey.Journeys(...).inputs(k)``. Everything
+(``sim.mechanics.population.build_population``, ``sim.mechanics.network.build_network``,
+``sim.mechanics.timeline.compile_timeline``) and the per-step scenario series (policy support, budget
+index, workforce capacity and churn) from ``sim.mechanics.journeys.Journeys(...).inputs(k)``. Everything
 that happens per journey is re-implemented with Python scalars on Mesa agents, one step being:
 
 1. the model applies the quarter's seeding events (named pilot sites, funded programmes);
@@ -42,7 +42,7 @@ the agents. Both give the same exposure; the benchmark reports both ratios.
 One deliberate difference from sim/journey.py: a journey that returns to Integrating after
 leaving it gets a new ``integrated_since`` (the outcome lag restarts). journey.py only sets it
 in steps in which some journey somewhere is integrated for the first time
-(``Mechanics._bookkeeping``), which looks like a bug (see the benchmark report).
+(``sim.mechanics.bookkeeping.slow_variables``), which looks like a bug (see the benchmark report).
 
 Run ``.venv/bin/python benchmarks/mesa_reference.py`` for the sanity check.
 """
@@ -420,7 +420,7 @@ class ReferenceResult:
 
 
 class ReferenceModel(mesa.Model):
-    """The same mechanics as :class:`sim.journey.Mechanics`, one Python agent at a time."""
+    """The same mechanics as :class:`sim.mechanics.journeys.Journeys`, one Python agent at a time."""
 
     def __init__(self, config: Config, seed: int = 0, group_sums: bool = False):
         started = time.perf_counter()

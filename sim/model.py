@@ -21,7 +21,7 @@ from sim.mechanics.state import JourneyState
 from sim.mechanics.timeline import shared_timeline
 from sim.output.recorder import Recorder
 from sim.output.results import RunResult
-from sim.vocabulary import APPROACHES, MEASURES, NATIONS, SCOPES
+from sim.vocabulary import APPROACHES, ENDED, MEASURES, NATIONS, SCOPES
 
 
 def check_seed(seed: Any) -> int:
@@ -83,9 +83,9 @@ class InnovationModel(mesa.Model):
         self.network = build_network(self.config, self.population, structure)
         self.timeline = shared_timeline(self.config, self.population)
         labels = [e.label for e in self.config.active_events if e.kind == "seed"]
-        self.mechanics = Journeys(self.config, self.population, self.network, self.timeline,
+        self.journeys = Journeys(self.config, self.population, self.network, self.timeline,
                                    labels)
-        self.state: JourneyState = self.mechanics.initial_state()
+        self.state: JourneyState = self.journeys.initial_state()
         self.recorder = Recorder(self.population, self.network, self.timeline.steps)
         self._dynamics = dynamics
         self._build_time = time.perf_counter() - started
@@ -96,11 +96,6 @@ class InnovationModel(mesa.Model):
         self.datacollector = mesa.DataCollector(model_reporters={
             name: _reporter(k) for k, name in enumerate(UPTAKE_REPORTERS)})
         self.datacollector.collect(self)
-
-    @property
-    def step_index(self) -> int:
-        """Number of steps taken so far."""
-        return self.steps
 
     @property
     def year(self) -> float:
@@ -120,8 +115,8 @@ class InnovationModel(mesa.Model):
             self.running = False
             return
         started = time.perf_counter()
-        events = self.mechanics.step(self.state, k, self._dynamics)
-        self.recorder.record(k, self.timeline.end[k], self.state, events, self.mechanics.code)
+        events = self.journeys.step(self.state, k, self._dynamics)
+        self.recorder.record(k, self.timeline.end[k], self.state, events, self.journeys.code)
         self._uptake = self._uptake_counts()
         self.datacollector.collect(self)
         self._run_time += time.perf_counter() - started
@@ -142,12 +137,12 @@ class InnovationModel(mesa.Model):
         nations = [NATIONS.index(n) for n in SCOPES[scope]]
         mask = np.isin(self.population.nation, nations)
         s = self.state
-        return int(((s.stage[mask, a] >= stage) & (s.status[mask, a] != 2)).sum())
+        return int(((s.stage[mask, a] >= stage) & (s.status[mask, a] != ENDED)).sum())
 
     def _uptake_counts(self) -> list[int]:
         """UK journeys at or beyond each measure's stage and not ended, in reporter order."""
         s = self.state
-        alive = s.status != 2
+        alive = s.status != ENDED
         return [int(np.count_nonzero((s.stage[:, a] >= stage) & alive[:, a]))
                 for a in range(len(APPROACHES)) for stage in MEASURES.values()]
 
@@ -160,7 +155,7 @@ class InnovationModel(mesa.Model):
             region_counts=self.recorder.counts[:taken].copy(),
             sums=self.recorder.sums[:taken].copy(), population=self.population,
             final=self.state.copy(), event_log=self.recorder.event_arrays(),
-            reasons=list(self.mechanics.reasons), clustering=dict(self.recorder.clustering),
+            reasons=list(self.journeys.reasons), clustering=dict(self.recorder.clustering),
             observed=observed,
             wall_time=self._build_time + self._run_time)
 

@@ -110,7 +110,8 @@ def preset_text(calibration: CalibrationSpec, values: Mapping[str, float],
         f"simulations, seed {settings.seed}, final epsilon {manifest['final_epsilon']:.3g}.",
         "# Each value below is the posterior median (4 significant digits) of a parameter of "
         f"the calibration '{calibration.name}',",
-        "# fitted to the patterns of MODEL.md section 8 (sim/data/observed_patterns.csv);",
+        "# fitted to the observed patterns of docs/ODD.md section 1.2 "
+        "(sim/data/observed_patterns.csv);",
         "# the posterior, its 90% intervals and the fit of each pattern are in the output "
         "folder and",
         "# in experiments/README.md (## calibration). Do not edit by hand: run the command "
@@ -172,7 +173,7 @@ def predictive_figure(fit: pd.DataFrame, calibration: CalibrationSpec):
     for ax in axes.ravel()[n:]:
         ax.axis("off")
     axes.ravel()[0].legend(fontsize=7, loc="upper left")
-    kind = "synthetic data" if calibration.synthetic else "observed patterns (MODEL.md 8)"
+    kind = "synthetic data" if calibration.synthetic else "observed patterns (ODD 1.2)"
     fig.suptitle(f"{calibration.name}: simulated counts (median, 90% range) against {kind}")
     return fig
 

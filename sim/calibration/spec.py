@@ -33,7 +33,8 @@ class PriorSpec(Strict):
     prior: Literal["uniform", "loguniform"] = Field("uniform", description="Prior shape.")
     low: float = Field(description="Lower end of the prior range.")
     high: float = Field(description="Upper end of the prior range.")
-    source: str = Field("", description="Where the range comes from (MODEL.md, domain.md).")
+    source: str = Field("", description="Where the range comes from: a publication, a data "
+                        "set, or 'assumption:' and why.")
 
     @model_validator(mode="after")
     def _range(self) -> PriorSpec:

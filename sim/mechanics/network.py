@@ -1,4 +1,4 @@
-"""Ties between agents and the exposure they carry (MODEL.md 4.1).
+"""Ties between agents and the exposure they carry (ODD 7.2).
 
 The network is a weighted multiplex. Each layer gives an agent a total weight W_L, shared
 equally among its ties in that layer; an agent's exposure to an approach is the weighted mean

@@ -26,7 +26,7 @@ def pyplot() -> Any:
 def adoption_figure(result: RunResult):
     """A figure with one panel per approach: UK engaged and integrating counts over time.
 
-    On a run of the real authorities, each observed pattern of MODEL.md 8 is drawn as a point
+    On a run of the real authorities, each observed pattern (ODD 1.2) is drawn as a point
     with its range, beside the simulated count for the same scope and measure.
     """
     plt = pyplot()

@@ -165,7 +165,7 @@ class RunResult:
 
     @functools.cached_property
     def metrics(self) -> dict[str, float]:
-        """Summary metrics of MODEL.md 7 and the simulated observed patterns of MODEL.md 8."""
+        """Summary metrics and the simulated observed patterns (ODD 1.2 and 7.20)."""
         return summary_metrics(
             times=self.times, counts=self.counts, size=self.size, dt=self.config.time.dt,
             uptake=self.uptake_times, spend=self.final.spend.sum(axis=0),

@@ -1,4 +1,4 @@
-"""Each mechanism does what MODEL.md says, seen in ensembles (common random numbers) and events."""
+"""Each mechanism does what the ODD says, seen in ensembles (common random numbers) and events."""
 
 from __future__ import annotations
 
@@ -111,7 +111,7 @@ def test_leadership_change_halves_workforce_condition_for_a_year():
         m.step()
     recent = m.state.leader_changed_at > m.timeline.start[29] - 1.0
     assert recent.any()
-    capacity = m.mechanics.inputs(29).capacity
+    capacity = m.journeys.inputs(29).capacity
     np.testing.assert_allclose(m.state.workforce[recent], 0.5 * capacity[recent])
     np.testing.assert_allclose(m.state.workforce[~recent], capacity[~recent])
 

@@ -1,4 +1,4 @@
-"""Exposure through the weighted multiplex network (MODEL.md 4.1)."""
+"""Exposure through the weighted multiplex network (ODD 7.2)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The historical preset, averaged over 20 seeds, against the patterns of MODEL.md section 8.
+"""The historical preset, averaged over 20 seeds, against the observed patterns (ODD 1.2).
 
 These bands are the acceptance criteria of the model issue; the numbers measured are in the
 closing note and docs/ODD.md. Fitting comes with the calibration experiment.

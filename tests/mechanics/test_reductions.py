@@ -1,4 +1,7 @@
-"""The model reduces to closed forms when its mechanisms are switched off (validation.md).
+"""The model reduces to closed forms when its mechanisms are switched off (ODD 8).
+
+The closed forms: the Bass model (Bass 1969), a pure time change of it, and an absorbing
+Markov chain (Kemeny & Snell 1960).
 
 Tolerances are derived from the sample size: V1 |mean F - F(t)| <= 0.005 (run-to-run sd
 about 0.008 at N = 10^4, R = 20, so about 2.8 standard errors, plus a discretisation error

@@ -59,8 +59,8 @@ def test_workforce_events_multiply_rates():
     base = sim.InnovationModel("historical", seed=0)
     crisis = sim.InnovationModel("workforce-crisis", seed=0)
     late = base.timeline.steps - 1
-    assert (crisis.mechanics.inputs(late).capacity <= base.mechanics.inputs(late).capacity).all()
-    assert (crisis.mechanics.inputs(late).capacity < base.mechanics.inputs(late).capacity).any()
+    assert (crisis.journeys.inputs(late).capacity <= base.journeys.inputs(late).capacity).all()
+    assert (crisis.journeys.inputs(late).capacity < base.journeys.inputs(late).capacity).any()
 
 
 def test_austerity_lever_phases_the_cut_in_and_holds_it():
