@@ -62,7 +62,8 @@ def step_renders(steps: int) -> dict[str, dict[str, float]]:
 
 def comparison(seeds: int) -> dict[str, float]:
     """Wall time of the two ensembles the Compare tab runs (your scenario vs historical)."""
-    from dashboards.compare import compare_spec, difference_sentence, run_ensemble
+    from dashboards.charts import compare_spec
+    from dashboards.ensembles import difference_sentence, run_ensemble
     from dashboards.settings import Settings
 
     mine = replace(Settings.from_preset("historical"), workforce_pressure=1.5)

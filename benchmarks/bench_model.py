@@ -13,7 +13,8 @@ max over repeats, seeds 0, 1, 2, ...):
   reported separately. Target: median total <= 50 ms.
 - ``scale_free_20k``: the historical timeline on 20,000 synthetic agents tied by a scale-free
   graph (``population.size=20000``, ``network.kind="scale_free"``), built and run in-process.
-  Graph building (``sim.mechanics.network.build_network``, inside construction) is reported separately.
+  Graph building (``sim.mechanics.network.build_network``, inside construction) is
+  reported separately.
   Target: median total <= 2 s.
 - ``reference``: the per-agent Mesa implementation of the same mechanics
   (benchmarks/mesa_reference.py) on historical, iterating over every tie, and the variant

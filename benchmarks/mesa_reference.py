@@ -7,9 +7,10 @@ of the two on the same scenario. Nothing in the package imports it.
 
 It reuses the package's *inputs*, so it does the same work per agent: the configuration
 (``sim.load_config``), the population, the network and the timeline
-(``sim.mechanics.population.build_population``, ``sim.mechanics.network.build_network``,
-``sim.mechanics.timeline.compile_timeline``) and the per-step scenario series (policy support, budget
-index, workforce capacity and churn) from ``sim.mechanics.journeys.Journeys(...).inputs(k)``. Everything
+(``sim.mechanics.population.build_population``,
+``sim.mechanics.network.build_network``, ``sim.mechanics.timeline.compile_timeline``)
+and the per-step scenario series (policy support, budget index, workforce capacity and
+churn) from ``sim.mechanics.journeys.Journeys(...).inputs(k)``. Everything
 that happens per journey is re-implemented with Python scalars on Mesa agents, one step being:
 
 1. the model applies the quarter's seeding events (named pilot sites, funded programmes);
@@ -420,7 +421,7 @@ class ReferenceResult:
 
 
 class ReferenceModel(mesa.Model):
-    """The same mechanics as :class:`sim.mechanics.journeys.Journeys`, one Python agent at a time."""
+    """The mechanics of :class:`sim.mechanics.journeys.Journeys`, one Python agent at a time."""
 
     def __init__(self, config: Config, seed: int = 0, group_sums: bool = False):
         started = time.perf_counter()

@@ -1,9 +1,11 @@
 """The innovate-sim dashboard page: ``innovate dashboard``, or ``solara run dashboards.app``.
 
-``Page`` builds one :class:`dashboards.session.Session` (one model) per browser session with
-``solara.use_memo``, so two users never see each other's runs. The scenario panel sits on the
-left; the run controls and six tabs (Map, Uptake, Journeys, Compare, Export, About) on the right.
-Every action is guarded: bad input shows a message in the page and never breaks it.
+``Page`` opens the explorer, or Teach mode (:mod:`dashboards.teaching.teach`) when the address
+names a lesson. ``Explore`` builds one :class:`dashboards.session.Session` (one model) per
+browser session with ``solara.use_memo``, so two users never see each other's runs. The scenario
+panel sits on the left; the run controls and six tabs (Map, Uptake, Journeys, Compare, Export,
+About; :mod:`dashboards.tabs`) on the right. Every action is guarded: bad input shows a message
+in the page and never breaks it.
 """
 
 from __future__ import annotations
@@ -12,24 +14,25 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
+from dataclasses import replace
 from typing import Any
 
 import reacton.core
 import solara
 
-from dashboards.compare import CompareTab
-from dashboards.controls import ScenarioPanel
-from dashboards.export import ExportTab
-from dashboards.journeys import JourneysTab
-from dashboards.lessons import check_authority, curriculum, lesson_from_query
-from dashboards.map_view import MapTab
+from dashboards.boundaries import ATTRIBUTION as MAP_ATTRIBUTION
 from dashboards.session import Session
 from dashboards.settings import Settings, parse_seed
 from dashboards.style import date_label
-from dashboards.teach import TeachMode
-from dashboards.uptake import UptakeTab
+from dashboards.tabs.compare import CompareTab
+from dashboards.tabs.controls import ScenarioPanel
+from dashboards.tabs.export import ExportTab
+from dashboards.tabs.journeys import JourneysTab
+from dashboards.tabs.map import MapTab
+from dashboards.tabs.uptake import UptakeTab
+from dashboards.teaching.lessons import curriculum, requested_lesson
+from dashboards.teaching.teach import TeachMode
 from sim.data import ATTRIBUTION
-from sim.data import ATTRIBUTION as DATA_ATTRIBUTION
 from sim.errors import InputError, shown
 from sim.vocabulary import APPROACHES
 
@@ -113,28 +116,10 @@ Hover over the map for an authority's stage and conditions; click it to read its
 *Compare* runs two scenarios many times with different chance events and says how they differ.
 Every table and chart can be downloaded from *Export*.
 
-**Sources.** {DATA_ATTRIBUTION} {ATTRIBUTION} The stages and conditions come from the
+**Sources.** {ATTRIBUTION} {MAP_ATTRIBUTION} The stages and conditions come from the
 Innovate Project (University of Sussex, ESRC ES/T00133X/1; Lefevre et al.); this model is not an
 output of that project.
 """)
-
-
-def requested_lesson(search: str | None) -> tuple[str | None, str | None, str | None]:
-    """The lesson and authority a page address asks for, and an error message if wrong.
-
-    ``?lesson=<id>`` opens Teach mode on that lesson; ``&authority=<code>`` follows another
-    authority than the lesson's.
-    """
-    wanted, authority = lesson_from_query(search or "")
-    if wanted is None:
-        return None, None, None
-    try:
-        lesson = curriculum().lesson_by_id(wanted).id
-        if authority is not None:
-            check_authority(authority)
-    except InputError as error:
-        return None, None, str(error)
-    return lesson, authority, None
 
 
 @solara.component
@@ -190,7 +175,6 @@ def Explore(on_teach: Callable[[], None], notice: str | None = None):
         except InputError as error:
             message.set(("error", f"Not applied: {error}"))
             return
-        from dataclasses import replace
         apply(replace(settings.value, seed=seed))
 
     def step() -> None:

@@ -17,14 +17,15 @@ shapefile shipped in ``dashboards/map_source/`` (OGL v3) needs pyshp, shapely an
 from __future__ import annotations
 
 import argparse
-import functools
 import json
 import math
 from pathlib import Path
 
 import numpy as np
 
+from sim.cache import ProcessCache
 from sim.errors import InputError
+from sim.io import write_text
 
 BOUNDARY_FILE = Path(__file__).resolve().parent / "boundaries.geojson"
 ATTRIBUTION = ("Boundaries: Source: Office for National Statistics licensed under the Open "
@@ -52,31 +53,36 @@ TOLERANCE_M = 300.0         # coverage simplification tolerance, metres (British
 MIN_PART_KM2 = 4.0          # drop islands smaller than this, except an authority's largest part
 DECIMALS = 4                # about 10 m in latitude
 CENTRAL_LONGITUDE = -2.0    # of the drawing projection (British National Grid's meridian)
+_READ = ProcessCache(8)     # the boundary file and its outlines, read once per process
 
 
-@functools.cache
 def load_geojson(path: str | Path = BOUNDARY_FILE) -> dict:
     """The boundary file as a GeoJSON FeatureCollection (read once per process)."""
-    try:
-        return json.loads(Path(path).read_text(encoding="utf-8"))
-    except FileNotFoundError:
-        raise InputError(f"{path}: boundary file not found") from None
-    except (OSError, ValueError) as exc:
-        raise InputError(f"{path}: cannot read boundary file ({exc})") from None
+    def read() -> dict:
+        try:
+            return json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise InputError(f"{path}: boundary file not found") from None
+        except (OSError, ValueError) as exc:
+            raise InputError(f"{path}: cannot read boundary file ({exc})") from None
+
+    return _READ.get(("geojson", Path(path)), read)
 
 
-@functools.cache
 def outlines(path: str | Path = BOUNDARY_FILE) -> dict[str, list[np.ndarray]]:
     """``agent_id -> rings``: every polygon ring (outer and holes) as an (n, 2) lon/lat array."""
-    out: dict[str, list[np.ndarray]] = {}
-    for feature in load_geojson(path)["features"]:
-        geometry = feature["geometry"]
-        polygons = geometry["coordinates"]
-        if geometry["type"] == "Polygon":
-            polygons = [polygons]
-        rings = [np.asarray(ring, float) for polygon in polygons for ring in polygon]
-        out[feature["properties"]["agent_id"]] = rings
-    return out
+    def build() -> dict[str, list[np.ndarray]]:
+        out: dict[str, list[np.ndarray]] = {}
+        for feature in load_geojson(path)["features"]:
+            geometry = feature["geometry"]
+            polygons = geometry["coordinates"]
+            if geometry["type"] == "Polygon":
+                polygons = [polygons]
+            rings = [np.asarray(ring, float) for polygon in polygons for ring in polygon]
+            out[feature["properties"]["agent_id"]] = rings
+        return out
+
+    return _READ.get(("outlines", Path(path)), build)
 
 
 def project(lonlat: np.ndarray) -> np.ndarray:
@@ -148,10 +154,8 @@ def derive(source: str | Path | None = None, out: str | Path = BOUNDARY_FILE, *,
                   "source": f"ONS {SOURCE_NAME} (British National Grid), simplified with a "
                             f"{tolerance_m:g} m coverage tolerance; NI trusts dissolved from "
                             "councils (approximate)", "features": features}
-    Path(out).write_text(json.dumps(collection, separators=(",", ":"), ensure_ascii=False)
-                         + "\n", encoding="utf-8")
-    load_geojson.cache_clear()
-    outlines.cache_clear()
+    write_text(out, json.dumps(collection, separators=(",", ":"), ensure_ascii=False) + "\n")
+    _READ.clear()
     return collection
 
 

@@ -23,7 +23,7 @@ def _handout_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def _handout(args: argparse.Namespace) -> int:
-    from dashboards.handout import write_handouts
+    from dashboards.teaching.handout import write_handouts
 
     started = time.perf_counter()
     written = write_handouts(args.out, args.lessons, pdf=args.pdf)

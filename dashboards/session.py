@@ -3,7 +3,7 @@
 The model records counts and events; the map and the journeys also need each authority's stage,
 status and five conditions at every step, so :class:`Session` keeps a snapshot after each step
 (about 1.6 MB for a whole run). A session is created per browser tab (``solara.use_memo`` in
-``app.Page``), never at module level, so two users never share a model.
+``app.Explore``; Teach mode runs its own), never at module level, so two users never share a model.
 """
 
 from __future__ import annotations
@@ -14,11 +14,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from dashboards.settings import Settings
+from dashboards.style import SCORES
 from sim.model import InnovationModel
 from sim.output.results import RunResult
 from sim.vocabulary import APPROACHES, NATIONS
-
-N_CONDITIONS = 6        # the five conditions and readiness, in sim.journey.FIELDS order
 
 
 @dataclass(frozen=True)
@@ -27,9 +26,10 @@ class Snapshot:
 
     Attributes:
         time: calendar time (the end of the step; the start of the run for step 0).
-        stage: stage 0-6, shape (authorities, approaches).
-        status: 0 active, 1 paused, 2 ended, shape (authorities, approaches).
-        conditions: the five conditions and readiness, shape (6, authorities, approaches).
+        stage: stage 0-6 (a ``sim.vocabulary.STAGES`` index), shape (authorities, approaches).
+        status: a ``sim.vocabulary.STATUSES`` index, shape (authorities, approaches).
+        conditions: the five conditions and readiness (``style.SCORES``), shape
+            (6, authorities, approaches).
     """
 
     time: float
@@ -61,7 +61,7 @@ class Session:
             self.times = np.concatenate([[config.time.start], model.timeline.end])
             self._stage = np.zeros((steps + 1, n, len(APPROACHES)), np.int8)
             self._status = np.zeros((steps + 1, n, len(APPROACHES)), np.int8)
-            self._conditions = np.zeros((steps + 1, N_CONDITIONS, n, len(APPROACHES)),
+            self._conditions = np.zeros((steps + 1, len(SCORES), n, len(APPROACHES)),
                                         np.float32)
             self._result: tuple[int, RunResult] | None = None
             self._record(0)
@@ -70,7 +70,7 @@ class Session:
         state = self.model.state
         self._stage[k] = state.stage
         self._status[k] = state.status
-        self._conditions[k] = state.fields[:N_CONDITIONS]
+        self._conditions[k] = state.fields[:len(SCORES)]      # the journey fields start so
 
     # -- commands ----------------------------------------------------------------------------
 

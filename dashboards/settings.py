@@ -8,10 +8,10 @@ that command.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass, field, replace
 from typing import Any
 
+from sim.cache import ProcessCache
 from sim.config import Config, load_config, parse_override, preset_names
 from sim.errors import InputError
 from sim.model import check_seed
@@ -32,12 +32,13 @@ TIE_HELP: dict[str, str] = {
     "learning": "how much an approach's learning network (e.g. the CS Network from 2016) spreads "
                 "it",
 }
+Changes = dict[str, float | int | bool | str]       # dotted model parameter -> value
+_PRESETS = ProcessCache(16)
 
 
-@functools.lru_cache(maxsize=16)
 def preset_config(preset: str) -> Config:
-    """The validated configuration of a preset (cached: presets do not change while serving)."""
-    return load_config(preset)
+    """The validated configuration of a preset (kept: presets do not change while serving)."""
+    return _PRESETS.get(preset, lambda: load_config(preset))
 
 
 @dataclass(frozen=True)
@@ -93,6 +94,11 @@ class Settings:
         """The chosen preset's own settings, keeping this seed (levers follow the preset)."""
         return replace(Settings.from_preset(preset, self.seed), extra=self.extra)
 
+    def with_changes(self, changes: Changes) -> Settings:
+        """These settings with ``changes`` (dotted model parameters) applied after the rest."""
+        lines = [f"{key}={_text(value)}" for key, value in changes.items()]
+        return replace(self, extra="\n".join(line for line in [self.extra, *lines] if line))
+
     def values(self) -> dict[str, Any]:
         """Every lever as ``dotted.key -> value``."""
         out: dict[str, Any] = {
@@ -136,9 +142,14 @@ class Settings:
         """The ``innovate run`` command that runs exactly these settings."""
         parts = ["innovate", "run", self.preset, "--seed", str(self.seed)]
         for key, value in self.overrides():
-            text = str(value).lower() if isinstance(value, bool) else str(value)
+            text = _text(value)
             parts += ["--set", f"'{key}={text}'" if " " in key else f"{key}={text}"]
         return " ".join(parts)
+
+
+def _text(value: Any) -> str:
+    """A value as ``--set`` takes it (true and false in lower case)."""
+    return str(value).lower() if isinstance(value, bool) else str(value)
 
 
 def _clean(value: Any) -> Any:
@@ -156,3 +167,8 @@ def parse_seed(text: str) -> int:
         raise InputError(f"seed: must be a whole number from 0 to 2**63-1 (got {text!r})") \
             from None
     return check_seed(value)
+
+
+def extra_lines(text: str) -> str:
+    """Settings typed on one line, ``KEY=VALUE; KEY=VALUE``, as one a line (for ``extra``)."""
+    return "\n".join(part.strip() for part in text.split(";"))

@@ -1,35 +1,58 @@
-"""Plain-words names, colours and date labels shared by every part of the dashboard."""
+"""Colours, plain-words names and date labels shared by every part of the dashboard.
+
+The model's own words (approaches, stages, statuses, conditions, measures, event kinds) come
+from :mod:`sim.vocabulary`; this module only adds how the page shows them.
+"""
 
 from __future__ import annotations
 
 import math
 
-from sim.vocabulary import APPROACHES, CONDITION_WORDS, CONDITIONS, STAGES
+from sim.vocabulary import (
+    ACTIVE,
+    APPROACH_NAMES,
+    APPROACHES,
+    CONDITION_WORDS,
+    CONDITIONS,
+    ENDED,
+    KINDS,
+    MEASURES,
+    PAUSED,
+    STAGES,
+    STATUSES,
+)
 
-APPROACH_NAMES: dict[str, str] = {
-    "CS": "Contextual Safeguarding",
-    "TIP": "Trauma-Informed Practice",
-    "TS": "Transitional Safeguarding",
-}
-APPROACH_COLORS: dict[str, str] = {"CS": "#1b6ca8", "TIP": "#c2571a", "TS": "#5e8c31"}
+# What the page shows of a journey's conditions: the five conditions, then readiness (all five
+# combined), in the order of the model's journey fields.
+READINESS = "readiness"
+SCORES: tuple[str, ...] = (*CONDITIONS, READINESS)
+
+APPROACH_COLORS: dict[str, str] = dict(zip(APPROACHES, ("#1b6ca8", "#c2571a", "#5e8c31"),
+                                           strict=True))
 # Not started, then Mobilising ... Wider system change (light to dark, colour-blind safe)
 STAGE_COLORS: tuple[str, ...] = ("#e6e6e6", "#fde725", "#7ad151", "#22a884", "#2a788e",
                                  "#414487", "#440154")
 ENDED_COLOR = "#b5473c"
-STATUS_COLORS: dict[str, str] = {"active": "#333333", "paused": "#e0a100", "ended": ENDED_COLOR}
+PAUSED_OPACITY = 0.45       # a paused journey is drawn paler (map.vue uses the same opacity)
+STATUS_COLORS: dict[str, str] = dict(zip(STATUSES, ("#333333", "#e0a100", ENDED_COLOR),
+                                         strict=True))
 SCENARIO_COLORS = ("#1b6ca8", "#d1495b")        # scenario A, scenario B in comparisons
 CONDITION_LABELS: dict[str, str] = dict(zip(CONDITIONS, CONDITION_WORDS, strict=True)) | {
-    "readiness": "readiness (all five combined)"}
-CONDITION_COLORS: dict[str, str] = {"case": "#1b6ca8", "workforce": "#c2571a",
-                                    "design": "#5e8c31", "culture": "#8e44ad",
-                                    "macro": "#7f7f7f", "readiness": "#000000"}
-MEASURE_WORDS: dict[str, str] = {
-    "engaged": "engaged (Mobilising or further)",
-    "implementing": "implementing (Developing or further)",
-    "integrating": "integrating (Integrating or further)",
-}
+    READINESS: "readiness (all five combined)"}
+CONDITION_COLORS: dict[str, str] = dict(zip(SCORES, ("#1b6ca8", "#c2571a", "#5e8c31",
+                                                     "#8e44ad", "#7f7f7f", "#000000"),
+                                            strict=True))
+MEASURE_WORDS: dict[str, str] = dict(zip(MEASURES, (
+    "engaged (Mobilising or further)",
+    "implementing (Developing or further)",
+    "integrating (Integrating or further)"), strict=True))
+KIND_WORDS: dict[str, str] = dict(zip(KINDS, (
+    "started", "moved on", "paused", "resumed", "went back a stage", "ended", "started again",
+    "started as a named site"), strict=True))
 _MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
            "September", "October", "November", "December")
+_COMPASS = ("North East", "North West", "South East", "South West", "East Midlands",
+            "West Midlands", "East of England")
 
 
 def approach_label(approach: str) -> str:
@@ -37,10 +60,22 @@ def approach_label(approach: str) -> str:
     return f"{APPROACH_NAMES[approach]} ({approach})"
 
 
-def stage_label(stage: int, status: str = "active") -> str:
+def stage_label(stage: int, status: str = STATUSES[ACTIVE]) -> str:
     """'Developing', 'Developing (paused)' or 'Developing (ended)'."""
     name = STAGES[int(stage)]
-    return name if status == "active" else f"{name} ({status})"
+    return name if status == STATUSES[ACTIVE] else f"{name} ({status})"
+
+
+def stage_color(stage: int, status: int) -> str:
+    """The fill of a journey at ``stage`` with ``status`` (a :data:`STATUSES` index)."""
+    return ENDED_COLOR if status == ENDED else STAGE_COLORS[stage]
+
+
+def stage_legend() -> list[tuple[str, str, bool]]:
+    """(label, colour, drawn paler) of every colour a map uses: the stages, paused, ended."""
+    items = [(name, color, False) for name, color in zip(STAGES, STAGE_COLORS, strict=True)]
+    return [*items, (f"{STATUSES[PAUSED]} (paler)", STAGE_COLORS[3], True),
+            (STATUSES[ENDED], ENDED_COLOR, False)]
 
 
 def date_label(t: float) -> str:
@@ -69,5 +104,17 @@ def years_words(delta: float) -> str:
     return f"{text} year{'s' if text != '1' else ''}"
 
 
-__all__ = ["APPROACHES", "APPROACH_NAMES", "STAGES", "approach_label", "date_label",
-           "quarter_label", "stage_label", "years_words"]
+def times_words(n: int) -> str:
+    """'never', 'once', 'twice', '3 times'."""
+    return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
+def short_name(name: str) -> str:
+    """An authority's name as people say it: 'Bristol, City of' -> 'Bristol'."""
+    head, _, tail = name.partition(", ")
+    return head if tail in ("City of", "County of") else name
+
+
+def region_words(region: str) -> str:
+    """A region as it reads in a sentence: 'the South West', 'London', 'Scotland'."""
+    return f"the {region}" if region in _COMPASS else region

@@ -8,29 +8,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 import sim
 from sim.output.metrics import measure_counts
 
 ROOT = Path(__file__).resolve().parent.parent
 INNOVATE = [sys.executable, "-m", "sim.cli"]     # the command line in a fresh process
-
-
-def require_chromium() -> Path:
-    """Chromium's path; a failure (never a skip) naming the prerequisite when it is missing.
-
-    The browser and PDF tests are part of the suite: ``python3 install.py test`` installs
-    Debian's chromium. To leave them out on purpose, deselect them: ``-m "not browser"``.
-    """
-    from dashboards.handout import find_chromium
-
-    path = find_chromium()
-    if path is None:
-        pytest.fail("the browser tests need Chromium: run 'python3 install.py test' (it "
-                    "installs Debian's chromium) or set CHROMIUM=/path/to/chromium; to leave "
-                    "them out on purpose, deselect them with -m 'not browser'")
-    return path
 
 
 def session_processes(session: int) -> list[int]:

@@ -19,9 +19,8 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from helpers import require_chromium
 
-# Without chromium these tests fail, naming it (see helpers.require_chromium): they never skip.
+# Without chromium these tests fail, naming it (the chromium_path fixture): they never skip.
 pytestmark = pytest.mark.browser
 
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
@@ -80,12 +79,11 @@ def server(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def browser():
+def browser(chromium_path):
     from playwright.sync_api import sync_playwright
-    path = require_chromium()
     with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=str(path), headless=True,
-                                              args=ARGS)
+        chromium = playwright.chromium.launch(executable_path=str(chromium_path),
+                                              headless=True, args=ARGS)
         yield chromium
         chromium.close()
 
@@ -277,7 +275,7 @@ def test_a_lever_then_uptake_compare_and_export(tab):
 
 
 def test_a_lesson_link_opens_teach_mode_and_every_step_clicks_through(browser, server):
-    from dashboards.lessons import curriculum
+    from dashboards.teaching.lessons import curriculum
 
     tab = Tab(browser, f"{server}?lesson=stages", ready=(".innovate-teach-next",))
     page = tab.page

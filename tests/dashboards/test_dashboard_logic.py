@@ -14,29 +14,32 @@ import pytest
 pytest.importorskip("solara")
 
 from dashboards import boundaries  # noqa: E402
-from dashboards.compare import (  # noqa: E402
+from dashboards.charts import uptake_spec  # noqa: E402
+from dashboards.ensembles import (  # noqa: E402
     Ensemble,
     difference_sentence,
     reach_time,
     run_ensemble,
     share_sentence,
-    summary_frame,
 )
-from dashboards.export import (  # noqa: E402
+from dashboards.figures import journey_png, map_png, uptake_png  # noqa: E402
+from dashboards.frames import (  # noqa: E402
+    authority_conditions,
+    comparison_table,
     csv_bytes,
     events_table,
-    journey_png,
-    map_png,
+    run_tables,
+    scope_size,
+    scope_stage_counts,
+    simulated_record,
     stages_table,
-    tables,
-    uptake_png,
+    story,
+    story_lines,
 )
-from dashboards.journeys import conditions_frame, story, story_lines  # noqa: E402
-from dashboards.map_view import colours, hover_text, map_geometry  # noqa: E402
+from dashboards.map_data import hover_text, map_colours, map_geometry  # noqa: E402
 from dashboards.session import Session  # noqa: E402
-from dashboards.settings import Settings, parse_seed  # noqa: E402
+from dashboards.settings import Settings, extra_lines, parse_seed  # noqa: E402
 from dashboards.style import date_label, quarter_label, years_words  # noqa: E402
-from dashboards.uptake import record_frame, scope_size, stage_frame, uptake_spec  # noqa: E402
 from sim.errors import InputError  # noqa: E402
 from sim.model import InnovationModel  # noqa: E402
 from sim.vocabulary import APPROACHES, NATIONS  # noqa: E402
@@ -109,6 +112,14 @@ def test_a_typed_seed_must_be_a_whole_number(text):
     with pytest.raises(InputError, match="seed"):
         parse_seed(text)
     assert parse_seed(" 42 ") == 42
+
+
+def test_changes_come_after_the_extra_settings_and_read_as_set_takes_them():
+    settings = replace(Settings(), extra="approaches.CS.q=0.5")
+    changed = settings.with_changes({"mechanisms.synergy": False, "levers.start": 2012.0})
+    assert changed.extra == "approaches.CS.q=0.5\nmechanisms.synergy=false\nlevers.start=2012.0"
+    assert Settings().with_changes({}) == Settings()
+    assert extra_lines("a.b=1; c.d = 2 ;") == "a.b=1\nc.d = 2\n"
 
 
 # -- session -------------------------------------------------------------------------------
@@ -199,7 +210,7 @@ def test_map_geometry_and_colours(finished):
     assert len(geometry["shapes"]) == 212 and len(geometry["inset"]) == 33
     assert all(s["d"].startswith("M") for s in geometry["shapes"])
     snap = finished.snapshot()
-    fills = colours(snap, finished.ids, "TIP")
+    fills = map_colours(snap, finished.ids, "TIP")
     a = APPROACHES.index("TIP")
     for i in (0, 100, 211):
         agent = finished.ids[i]
@@ -217,7 +228,7 @@ def test_map_geometry_and_colours(finished):
 
 def test_uptake_counts_add_up_to_engaged(finished):
     result = finished.results()
-    frame = stage_frame(result, "England and Wales")
+    frame = scope_stage_counts(result, "England and Wales")
     assert scope_size(result, "England and Wales") == 175
     final = frame[frame["time"] == result.times[-1]]
     for approach in APPROACHES:
@@ -227,7 +238,7 @@ def test_uptake_counts_add_up_to_engaged(finished):
     spec = uptake_spec(result, "Scotland")
     assert {f"stages_{a}" for a in APPROACHES} <= set(spec["datasets"])
     assert len(spec["datasets"]["stages_TIP"]) == 105 * 6
-    records = record_frame(result)
+    records = simulated_record(result)
     assert set(records["series"]) == {"engaged, England and Wales", "implementing, England",
                                       "engaged, Scotland", "engaged, England",
                                       "integrating, England"}
@@ -242,7 +253,7 @@ def test_journey_story_lists_every_transition_with_reason(finished):
     lines = story_lines(frame)
     assert all(re.match(r"^[A-Z][a-z]{2}-[A-Z][a-z]{2} \d{4}: .+\. Why: .+", line)
                for line in lines)
-    conditions = conditions_frame(finished, finished.index_of("E09000012"))
+    conditions = authority_conditions(finished, finished.index_of("E09000012"))
     assert len(conditions) == 104 * 6 * 3                   # from the first step on
     assert conditions["value"].between(0, 1).all()
 
@@ -283,7 +294,7 @@ def test_ensembles_are_reproducible_and_differ_by_scenario():
     early = crisis.times < 2026
     np.testing.assert_array_equal(crisis.shares[:, early], base.shares[:, early])
     assert not np.array_equal(crisis.shares, base.shares)
-    frame = summary_frame(crisis, base)
+    frame = comparison_table(crisis, base)
     assert len(frame) == 2 * 3 * 3 * 104
     assert (frame["p05"] <= frame["mean"] + 1e-12).all()
     assert (frame["mean"] <= frame["p95"] + 1e-12).all()
@@ -297,7 +308,7 @@ def test_ensembles_are_reproducible_and_differ_by_scenario():
 
 
 def test_tables_and_pngs(finished):
-    made = {name: make() for name, make in tables(finished).items()}
+    made = {name: make() for name, make in run_tables(finished).items()}
     assert set(made) == {"timeseries.csv", "events.csv", "stages.csv", "agents.csv",
                          "indicators.csv", "metrics.csv"}
     header = made["events.csv"].decode().splitlines()[0]
@@ -460,14 +471,18 @@ def test_a_new_session_shows_the_historical_presets_own_levers():
 
 
 def test_every_public_name_in_the_dashboard_has_a_docstring():
+    """Every module, in every subpackage too, and every public function, class, component,
+    method and property."""
     import importlib
     import inspect
     import pkgutil
 
     import dashboards
-    missing = []
-    for info in pkgutil.iter_modules(dashboards.__path__):
-        module = importlib.import_module(f"dashboards.{info.name}")
+    missing = [] if dashboards.__doc__ else ["dashboards"]
+    modules = [info.name for info in pkgutil.walk_packages(dashboards.__path__, "dashboards.")]
+    assert {"dashboards.tabs.map", "dashboards.teaching.lessons"} <= set(modules)
+    for module_name in modules:
+        module = importlib.import_module(module_name)
         if not module.__doc__:
             missing.append(module.__name__)
         for name, obj in vars(module).items():
@@ -476,4 +491,9 @@ def test_every_public_name_in_the_dashboard_has_a_docstring():
             if (inspect.isfunction(obj) or inspect.isclass(obj)
                     or type(obj).__name__ == "ComponentFunction") and not obj.__doc__:
                 missing.append(f"{module.__name__}.{name}")
+            if inspect.isclass(obj):
+                for attr, member in vars(obj).items():
+                    if not attr.startswith("_") and (inspect.isfunction(member) or isinstance(
+                            member, property)) and not inspect.getdoc(member):
+                        missing.append(f"{module.__name__}.{name}.{attr}")
     assert not missing, missing

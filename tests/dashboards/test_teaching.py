@@ -11,29 +11,27 @@ import pandas as pd
 import pytest
 
 import sim
-from dashboards.app import requested_lesson
-from dashboards.lessons import (
+from dashboards.ensembles import EFFECT_SEEDS, counts_at, effect
+from dashboards.frames import journey_events, region_stage_counts
+from dashboards.style import region_words, short_name
+from dashboards.teaching.lessons import (
     DIAMOND_ROWS,
-    EFFECT_SEEDS,
+    LESSONS_FILE,
     check_diamond,
     condition_tally,
-    counts_at,
     curriculum,
-    effect,
     episode,
     first_starters,
-    journey_events,
+    held_periods,
     lesson_from_query,
     lesson_link,
     load_curriculum,
     peers,
+    period_words,
     place,
-    region_stage_counts,
-    region_words,
-    short_name,
+    requested_lesson,
     stage_periods,
     top_three,
-    with_changes,
 )
 from sim.errors import InputError
 from sim.vocabulary import CONDITIONS, STAGES
@@ -70,8 +68,8 @@ def test_each_condition_change_moves_its_parameter_the_right_way():
     base = curriculum().lesson_by_id("conditions").settings()
     before = base.config()
     for condition in curriculum().condition:
-        stronger = with_changes(base, condition.stronger).config()
-        weaker = with_changes(base, condition.weaker).config()
+        stronger = base.with_changes(condition.stronger).config()
+        weaker = base.with_changes(condition.weaker).config()
         if condition.key == "case":
             assert stronger.conditions.case_baseline > before.conditions.case_baseline > \
                 weaker.conditions.case_baseline
@@ -88,11 +86,17 @@ def test_each_condition_change_moves_its_parameter_the_right_way():
             assert stronger.levers.austerity_cut < 0 < weaker.levers.austerity_cut
 
 
-def test_a_broken_lessons_file_names_the_field(tmp_path):
-    text = curriculum_text()
+def test_a_broken_lessons_file_names_the_field_in_one_line(tmp_path):
+    text = LESSONS_FILE.read_text()
     bad = tmp_path / "lessons.toml"
     bad.write_text(text.replace('view = "stage"\nstage = 3', 'view = "stage"', 1))
-    with pytest.raises(InputError, match=r"lessons.toml: lesson\.0\.step\.3.*stage"):
+    with pytest.raises(InputError) as error:
+        load_curriculum(bad)
+    assert str(error.value) == ("lessons.toml: lesson.stages.step[3]: stage: needed by a "
+                                "'stage' step and only there")
+    bad.write_text(text.replace('minutes = ', 'minuets = ', 1))
+    with pytest.raises(InputError, match=r"^lessons.toml: lesson.stages.minuets: unknown key; "
+                                         r"allowed: id, title, minutes, "):
         load_curriculum(bad)
     bad.write_text(text.replace('preset = "historical"', 'preset = "nosuch"', 1))
     with pytest.raises(InputError, match="unknown preset 'nosuch'"):
@@ -101,12 +105,6 @@ def test_a_broken_lessons_file_names_the_field(tmp_path):
                                 '"conditions.culture_shift" = 5 }', 1))
     with pytest.raises(InputError, match="conditions.culture_shift"):
         load_curriculum(bad)
-
-
-def curriculum_text() -> str:
-    from dashboards.lessons import LESSONS_FILE
-
-    return LESSONS_FILE.read_text()
 
 
 def test_links_open_a_lesson_and_an_unknown_lesson_is_an_error():
@@ -145,6 +143,10 @@ def test_stage_periods_find_every_spell_at_a_stage():
                                                       (1.0, 1.25, "active")]
     assert stage_periods(times, stage, status, 2) == [(0.75, 1.0, "active")]
     assert stage_periods(times, stage, status, 3) == []
+    assert period_words([(2015.25, 2016.5, "active"), (2017.0, 2017.25, "paused")]) == (
+        "Jan-Mar 2015 to Apr-Jun 2016; Oct-Dec 2016 to Jan-Mar 2017 (paused)")
+    assert held_periods(times, status, "pause") == [(0.5, 0.75, "")]
+    assert held_periods(times, status, "renewal") == [(1.25, 1.25, "")]   # the last step
 
 
 def test_the_lesson_authority_and_its_journey(lesson_run):
@@ -286,7 +288,8 @@ def test_a_trainer_can_follow_another_authority_and_show_another_run():
     from solara.server import kernel
     from solara.server.kernel_context import VirtualKernelContext
 
-    from dashboards.teach import TeachMode, lesson_run
+    from dashboards.teaching.lessons import lesson_run
+    from dashboards.teaching.teach import TeachMode
 
     lesson = curriculum().lesson_by_id("stages")
     hackney = lesson_run(lesson, "E09000012", seed=5)

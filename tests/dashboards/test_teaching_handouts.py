@@ -10,35 +10,30 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from helpers import require_chromium
 
 import sim
-from dashboards.handout import (
+from dashboards.ensembles import counts_at, difference_words, effect
+from dashboards.frames import journey_events, story, story_lines
+from dashboards.style import quarter_label, short_name
+from dashboards.teaching.handout import (
     EFFECT_YEARS,
     MEASURE,
     chromium,
-    difference_words,
     handout_html,
     page_png,
     pdf_pages,
     reproduce_command,
     write_handouts,
 )
-from dashboards.journeys import story, story_lines
-from dashboards.lessons import (
+from dashboards.teaching.lessons import (
     DIAMOND_ROWS,
     condition_tally,
-    counts_at,
     curriculum,
-    effect,
     first_starters,
-    journey_events,
     lesson_link,
     peers,
     place,
-    short_name,
 )
-from dashboards.style import quarter_label
 from sim.cli import main
 from sim.data import ATTRIBUTION
 
@@ -50,9 +45,8 @@ IMAGE = re.compile(r"data:image/png;base64,[A-Za-z0-9+/=]+")
 
 
 @pytest.fixture(scope="module")
-def written(tmp_path_factory) -> dict[str, Path]:
+def written(tmp_path_factory, chromium_path) -> dict[str, Path]:
     """Every handout written once, with its PDF: {file name: path}."""
-    require_chromium()
     out = tmp_path_factory.mktemp("handouts")
     paths = write_handouts(out, pdf=True)
     return {path.name: path for path in paths}
@@ -265,7 +259,7 @@ def test_shipped_handouts_are_up_to_date(written, lesson_id):
     assert shipped.is_file()
     fresh = page(written, lesson_id)
     assert IMAGE.sub("IMG", shipped.read_text(encoding="utf-8")) == IMAGE.sub("IMG", fresh), \
-        "regenerate with: python -m dashboards.handout"
+        "regenerate with: python -m dashboards.teaching.handout"
     pdf = TEACHING / "handouts" / f"{lesson_id}.pdf"
     assert pdf.is_file() and pdf_pages(pdf.read_bytes()) == 1
     assert (TEACHING / "img" / f"handout-{lesson_id}.png").is_file()

@@ -1,14 +1,14 @@
 """One-page printable handouts, one per lesson, generated from the lesson's own run.
 
-A handout is a self-contained HTML page (inline CSS, charts as base64 PNG drawn with
-matplotlib's object API, no external assets) sized for one A4 sheet. Its content follows the
+A handout is a self-contained HTML page (inline CSS, charts as base64 PNG from
+:mod:`dashboards.figures`, no external assets) sized for one A4 sheet. Its content follows the
 lesson's steps (``lessons.toml``): the six stages and the authority's story, the five
 conditions and a blank Diamond 9, the spread across a region, the effect of a change over
 paired runs, and what the model can and cannot say. ``write_handouts`` writes the HTML and,
 with ``pdf=True``, prints each page to PDF in Debian's chromium through Playwright.
 
 ``innovate handout [LESSON ...] [--out DIR] [--pdf]`` calls ``write_handouts``; ``python -m
-dashboards.handout`` refreshes the shipped copies in ``docs/teaching/``.
+dashboards.teaching.handout`` refreshes the shipped copies in ``docs/teaching/``.
 """
 
 from __future__ import annotations
@@ -16,67 +16,61 @@ from __future__ import annotations
 import base64
 import contextlib
 import html
-import io
 import os
 import re
 from collections.abc import Iterator
 from pathlib import Path
 
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from matplotlib.ticker import MaxNLocator
-
-from dashboards.journeys import KIND_WORDS, story, story_lines
-from dashboards.lessons import (
-    DIAMOND_ROWS,
+from dashboards.ensembles import (
     EFFECT_SEEDS,
     Effect,
+    difference_words,
+    effect,
+    runs_in_band,
+)
+from dashboards.figures import (
+    handout_conditions_png,
+    handout_journey_png,
+    handout_region_png,
+    handout_shares_png,
+)
+from dashboards.frames import journey_events, story, story_lines
+from dashboards.style import (
+    APPROACH_COLORS,
+    CONDITION_LABELS,
+    KIND_WORDS,
+    MEASURE_WORDS,
+    approach_label,
+    quarter_label,
+    region_words,
+    short_name,
+)
+from dashboards.teaching.lessons import (
+    DIAMOND_ROWS,
     Lesson,
     LessonRun,
     Step,
     condition_tally,
     curriculum,
-    difference_words,
-    effect,
     episode,
     fill,
     first_starters,
-    journey_events,
     lesson_link,
     lesson_run,
     peers,
-    region_stage_counts,
-    region_words,
-    runs_in_band,
-    short_name,
-    with_changes,
+    step_ensembles,
 )
-from dashboards.style import (
-    APPROACH_COLORS,
-    CONDITION_COLORS,
-    CONDITION_LABELS,
-    MEASURE_WORDS,
-    SCENARIO_COLORS,
-    STAGE_COLORS,
-    STATUS_COLORS,
-    approach_label,
-    quarter_label,
-)
-from sim.data import ATTRIBUTION
+from sim.data import ATTRIBUTION, load_uk
 from sim.errors import InputError
-from sim.io import output_folder
-from sim.vocabulary import APPROACHES, CONDITIONS, STAGES
+from sim.io import output_folder, write_atomic, write_text
 
 CHROMIUM_NAMES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable")
 CHROMIUM_ARGS = ("--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
                  "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run")
-DOCS_DIR = Path(__file__).resolve().parent.parent / "docs" / "teaching"
+DOCS_DIR = Path(__file__).resolve().parents[2] / "docs" / "teaching"
 MEASURE = "engaged"                 # what the what-if tables count
 EFFECT_YEARS = (2030.0, 2035.0)     # ... and when
-DPI = 200
-MM = 1 / 25.4                       # inches per millimetre
-INK = "#1a1a1a"
 
 APPROACH_PLAIN: dict[str, str] = {
     "CS": "Contextual Safeguarding (CS) responds to extra-familial harm by working on the "
@@ -139,79 +133,9 @@ def image(data_uri: str, width_mm: float, alt: str) -> str:
             f'alt="{html.escape(alt)}">')
 
 
-def png_uri(figure: Figure) -> str:
-    """A figure as a base64 PNG data URI (no metadata, so the bytes depend only on the chart)."""
-    buffer = io.BytesIO()
-    FigureCanvasAgg(figure).print_png(buffer, metadata={"Software": None})
-    return "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode("ascii")
-
-
-# -- charts --------------------------------------------------------------------------------------
-
-def _figure(width_mm: float, height_mm: float) -> tuple[Figure, object]:
-    figure = Figure(figsize=(width_mm * MM, height_mm * MM), dpi=DPI)
-    axes = figure.add_subplot()
-    axes.tick_params(labelsize=6.5, length=2, pad=1.5, colors=INK)
-    for side in ("top", "right"):
-        axes.spines[side].set_visible(False)
-    return figure, axes
-
-
-def journey_chart(run: LessonRun, width_mm: float = 74, height_mm: float = 46) -> str:
-    """The authority's stage over time, dots coloured by active, paused or ended."""
-    a = APPROACHES.index(run.lesson.approach)
-    times, stage, status, _ = run.session.history(run.where.index)
-    figure, axes = _figure(width_mm, height_mm)
-    axes.step(times, stage[:, a], where="post", color="#9aa5b1", linewidth=0.9)
-    for code, (name, colour) in enumerate(STATUS_COLORS.items()):
-        mask = status[:, a] == code
-        axes.scatter(times[mask], stage[mask, a], s=5, color=colour, label=name, zorder=3,
-                     linewidths=0)
-    axes.set_yticks(range(len(STAGES)), [name.replace("system ", "system\n")
-                                         for name in STAGES])
-    axes.set_ylim(-0.4, len(STAGES) - 0.6)
-    axes.set_xlim(times[0], times[-1])
-    axes.legend(fontsize=6, frameon=False, loc="lower left", bbox_to_anchor=(0, 1.0), ncols=3,
-                handletextpad=0.1, columnspacing=0.8, borderaxespad=0.1, markerscale=1.6)
-    axes.grid(axis="y", color="#eeeeee", linewidth=0.5)
-    figure.subplots_adjust(left=0.27, right=0.97, top=0.9, bottom=0.1)
-    return png_uri(figure)
-
-
-def conditions_chart(run: LessonRun, width_mm: float = 84, height_mm: float = 41) -> str:
-    """The authority's five conditions and readiness (dashed) over time."""
-    a = APPROACHES.index(run.lesson.approach)
-    times, _, _, conditions = run.session.history(run.where.index)
-    figure, axes = _figure(width_mm, height_mm)
-    for c, key in enumerate((*CONDITIONS, "readiness")):
-        axes.plot(times[1:], conditions[1:, c, a], color=CONDITION_COLORS[key],
-                  linewidth=1.4 if key == "readiness" else 0.9,
-                  linestyle="--" if key == "readiness" else "-",
-                  label="readiness" if key == "readiness" else CONDITION_LABELS[key])
-    axes.set_ylim(0, 1)
-    axes.set_xlim(times[1], times[-1])
-    axes.set_ylabel("0 poor, 1 good", fontsize=6.5, labelpad=1)
-    axes.legend(fontsize=5.8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.12),
-                ncols=3, handlelength=1.6, columnspacing=0.8, borderaxespad=0)
-    figure.subplots_adjust(left=0.09, right=0.99, top=0.97, bottom=0.32)
-    return png_uri(figure)
-
-
-def region_chart(run: LessonRun, width_mm: float = 84, height_mm: float = 46) -> str:
-    """How many of the region's authorities are at each stage over time (stacked)."""
-    frame = region_stage_counts(run.result, run.where.region, run.lesson.approach)
-    wide = frame.pivot(index="time", columns="stage", values="count")[list(STAGES[1:])]
-    figure, axes = _figure(width_mm, height_mm)
-    axes.stackplot(wide.index.to_numpy(float), wide.to_numpy(float).T, labels=STAGES[1:],
-                   colors=STAGE_COLORS[1:], linewidth=0)
-    axes.set_xlim(wide.index[0], wide.index[-1])
-    axes.set_ylim(0, len(run.where.region_rows))
-    axes.yaxis.set_major_locator(MaxNLocator(integer=True))
-    axes.set_ylabel("authorities", fontsize=6.5, labelpad=1)
-    axes.legend(fontsize=5.8, frameon=False, loc="upper center", bbox_to_anchor=(0.5, -0.1),
-                ncols=3, handlelength=1.2, columnspacing=0.8, borderaxespad=0)
-    figure.subplots_adjust(left=0.1, right=0.98, top=0.97, bottom=0.28)
-    return png_uri(figure)
+def png_uri(png: bytes) -> str:
+    """PNG bytes as a base64 data URI."""
+    return "data:image/png;base64," + base64.b64encode(png).decode("ascii")
 
 
 # -- the sections, one per kind of step ----------------------------------------------------------
@@ -240,8 +164,9 @@ def story_section(run: LessonRun) -> str:
     title = f"<h2>{html.escape(where.name)}'s journey with {lesson.approach} in this run</h2>"
     if compact:
         return title + body
+    journey_uri = png_uri(handout_journey_png(run.session, where.index, lesson.approach))
     return (f"{title}<div class=split><div>{body}{note}</div>"
-            f"<div>{image(journey_chart(run), 74, 'stage over time')}<p class=small "
+            f"<div>{image(journey_uri, 74, 'stage over time')}<p class=small "
             f"style=\"max-width:74mm\">{html.escape(where.name)}'s stage each quarter: dark "
             f"while active, amber while paused, red after it ended.</p></div></div>")
 
@@ -296,6 +221,7 @@ def conditions_section(run: LessonRun) -> str:
              _count(tally["forward"][c.key]), _count(tally["back"][c.key])]
             for c in curriculum().condition]
     name = html.escape(run.where.name)
+    chart = png_uri(handout_conditions_png(run.session, run.where.index, run.lesson.approach))
     others = list(dict.fromkeys(r for r in events["reason"].astype(str)
                                 if "(strongest:" not in r and "(weakest:" not in r))
     lead = (f"<p class=small>In this run {len(events)} things happened in {name}'s "
@@ -309,7 +235,7 @@ def conditions_section(run: LessonRun) -> str:
                      "Held back"], rows, "conditions")
             + f"<div class=split><div>{lead}{_step_text(run, 'conditions')}</div><div>"
             f"<p class=caption>{name}'s conditions over time ({run.lesson.approach})</p>"
-            f"{image(conditions_chart(run), 84, 'conditions over time')}</div></div>")
+            f"{image(chart, 84, 'conditions over time')}</div></div>")
 
 
 def _count(n: int) -> str:
@@ -347,11 +273,13 @@ def region_section(run: LessonRun) -> str:
                                strict=True)]
     ties = peers(where.index)
     region = html.escape(region_words(where.region))
+    region_uri = png_uri(handout_region_png(run.result, where.region, lesson.approach,
+                                            len(where.region_rows)))
     return (f"<h2>Spreading across {region}</h2>{_step_text(run, 'region')}"
             f"<div class=split><div><p class=caption>{capital(region)}'s "
             f"{len(where.region_rows)} authorities by stage of {lesson.approach} "
             f"(not counting ended journeys)</p>"
-            f"{image(region_chart(run), 84, 'authorities by stage over time')}</div><div>"
+            f"{image(region_uri, 84, 'authorities by stage over time')}</div><div>"
             f"<p class=caption>The first in {region} to start {lesson.approach}</p>"
             + table(["When", "Authority", "Why"], rows, "starters") +
             f"<p class=small><b>{html.escape(where.name)} learns from</b> the authorities it "
@@ -388,10 +316,12 @@ def compare_section(run: LessonRun) -> str:
                f"chance events) run with and without the change, so a difference comes from "
                f"the change, not from luck. <b>90% range:</b> in {runs_in_band(EFFECT_SEEDS)} of "
                f"the {EFFECT_SEEDS} pairs the change fell inside it.</p>")
+    shares_uri = png_uri(handout_shares_png(step_ensembles(run, steps), lesson.approach,
+                                            MEASURE, change_start(steps)))
     chart = (f"<div class=split><div><p class=caption>Share of the UK's authorities "
              f"{html.escape(MEASURE_WORDS[MEASURE])} with {lesson.approach}: mean of "
              f"{EFFECT_SEEDS} runs, shaded: 90% of runs</p>"
-             f"{image(compare_chart(run, steps), 96, 'share engaged over time')}</div>"
+             f"{image(shares_uri, 96, 'share engaged over time')}</div>"
              f"<div>{counted}{_start_note(steps)}</div></div>")
     heading = "" if len(steps) == 1 else "<h2>What if? Comparing changes</h2>"
     return f"{heading}{''.join(parts)}{chart}"
@@ -414,39 +344,10 @@ def _start_note(steps: list[Step]) -> str:
             f"numbers.</p>")
 
 
-def compare_chart(run: LessonRun, steps: list[Step], width_mm: float = 96,
-                  height_mm: float = 30) -> str:
-    """The UK's share at :data:`MEASURE` over time: as it is and with each step's change."""
-    from dashboards.compare import run_ensemble
-
-    lesson = run.lesson
-    ensembles = [run_ensemble(run.settings, EFFECT_SEEDS, "as it is")]
-    ensembles += [run_ensemble(with_changes(run.settings, step.changes), EFFECT_SEEDS,
-                               step.label) for step in steps]
-    colours = ["#555555", *SCENARIO_COLORS[::-1], *STAGE_COLORS[3:]]
-    figure, axes = _figure(width_mm, height_mm)
-    for ensemble, colour in zip(ensembles, colours, strict=False):
-        mean, low, high = ensemble.band(lesson.approach, MEASURE)
-        axes.fill_between(ensemble.times, 100 * low, 100 * high, color=colour, alpha=0.14,
-                          linewidth=0)
-        axes.plot(ensemble.times, 100 * mean, color=colour, linewidth=1.1,
-                  label=ensemble.label)
-    start = change_start(steps)
-    if start is not None:
-        axes.axvline(start, color="#999999", linewidth=0.7, linestyle=":")
-    axes.set_xlim(ensembles[0].times[0], ensembles[0].times[-1])
-    axes.set_ylim(0, None)
-    axes.set_ylabel("% of authorities", fontsize=6.5, labelpad=1)
-    axes.legend(fontsize=6, frameon=False, loc="upper left", handlelength=1.6,
-                borderaxespad=0.2)
-    figure.subplots_adjust(left=0.09, right=0.98, top=0.97, bottom=0.1)
-    return png_uri(figure)
-
-
 def compare_effects(run: LessonRun) -> dict[str, list[Effect]]:
     """The effect of each ``compare`` step's change in each of :data:`EFFECT_YEARS`.
 
-    Keyed by the step's label; every run is kept (:func:`dashboards.compare.run_counts`), so
+    Keyed by the step's label; every run is kept (:func:`dashboards.ensembles.run_counts`), so
     the runs without a change are shared between the steps and the years.
     """
     lesson, where = run.lesson, run.where
@@ -476,8 +377,6 @@ def effect_table(effects: list[Effect]) -> str:
 
 
 def _uk_size() -> int:
-    from sim.data import load_uk
-
     return len(load_uk().authorities)
 
 
@@ -655,19 +554,6 @@ def handout_html(lesson: Lesson) -> str:
 
 # -- files ---------------------------------------------------------------------------------------
 
-def write_atomic(path: Path, data: bytes) -> Path:
-    """Write ``data`` to ``path`` through a temporary file in the same folder, then rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        tmp.write_bytes(data)
-        os.replace(tmp, path)
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return path
-
-
 def chosen_lessons(lesson_ids: list[str] | None) -> list[Lesson]:
     """The lessons named (every lesson if None or empty); InputError for an unknown id."""
     if not lesson_ids:
@@ -748,7 +634,7 @@ def write_handouts(out_dir: Path, lesson_ids: list[str] | None = None,
         check_pdf_tools()
     out_dir = output_folder(out_dir)
     pages = {lesson.id: handout_html(lesson) for lesson in lessons}
-    written = [write_atomic(out_dir / f"{lesson_id}.html", text.encode("utf-8"))
+    written = [write_text(out_dir / f"{lesson_id}.html", text)
                for lesson_id, text in pages.items()]
     if pdf:
         with chromium() as browser:
@@ -765,10 +651,11 @@ def pdf_pages(data: bytes) -> int:
 def refresh_docs(docs: Path = DOCS_DIR) -> list[Path]:
     """Rewrite the shipped handouts (``handouts/``) and a PNG of each page (``img/``)."""
     written = write_handouts(docs / "handouts", pdf=True)
+    images = output_folder(docs / "img")
     with chromium() as browser:
         for lesson in curriculum().lessons:
             text = (docs / "handouts" / f"{lesson.id}.html").read_text(encoding="utf-8")
-            written.append(write_atomic(docs / "img" / f"handout-{lesson.id}.png",
+            written.append(write_atomic(images / f"handout-{lesson.id}.png",
                                         page_png(browser, text)))
     return written
 

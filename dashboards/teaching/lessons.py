@@ -1,48 +1,53 @@
 """The teaching content (``lessons.toml``) and what each lesson reads from the model.
 
 A lesson is a sequence of steps that a trainer clicks through in the dashboard's Teach mode
-(``dashboards.teach``); its link is ``/?lesson=<id>``. The content (the six stages with their
-key questions, the five conditions, the nine Diamond 9 statements, the lessons) lives in
-``lessons.toml`` and is validated here. The functions below are pure: they take a finished run
-or settings and return plain Python, so the page, the handouts (``dashboards.handout``) and the
-tests share them.
+(:mod:`dashboards.teaching.teach`); its link is ``/?lesson=<id>``. The content (the six stages
+with their key questions, the five conditions, the nine Diamond 9 statements, the lessons) lives
+in ``lessons.toml`` beside this module and is validated here. The functions below are pure: they
+take a lesson's run or settings and return plain Python, so Teach mode, the handouts
+(:mod:`dashboards.teaching.handout`) and the tests share them.
 """
 
 from __future__ import annotations
 
 import functools
-import math
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Literal
+from typing import Literal
+from urllib.parse import parse_qs
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from dashboards.compare import run_counts
+from dashboards.ensembles import EFFECT_SEEDS, Effect, Ensemble, effect, run_ensemble
 from dashboards.session import Session
-from dashboards.settings import Settings
+from dashboards.settings import Changes, Settings
+from dashboards.style import quarter_label, region_words, short_name
 from sim.config import preset_names
 from sim.data import load_uk
 from sim.errors import InputError
 from sim.io import read_toml
+from sim.model import InnovationModel
 from sim.output.results import RunResult
-from sim.vocabulary import APPROACHES, CONDITIONS, MEASURES, STAGES
+from sim.schema import Strict, describe_error
+from sim.vocabulary import (
+    APPROACH_NAMES,
+    APPROACHES,
+    CONDITION_WORDS,
+    CONDITIONS,
+    ENDED,
+    MOBILISING,
+    PAUSED,
+    STAGES,
+    STATUSES,
+)
 
 LESSONS_FILE = Path(__file__).with_name("lessons.toml")
 DIAMOND_ROWS: tuple[int, ...] = (1, 2, 3, 2, 1)     # statements per row, most important first
-EFFECT_SEEDS = 20                                  # paired runs behind every "what if" answer
-EFFECT_YEAR = 2030.0
-BAND = (5.0, 95.0)
-Changes = dict[str, float | int | bool | str]
 
 
-class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Stage(_Strict):
+class Stage(Strict):
     """One stage of the innovation journey: its activities and key questions."""
 
     name: str
@@ -52,7 +57,7 @@ class Stage(_Strict):
     model: str
 
 
-class Condition(_Strict):
+class Condition(Strict):
     """One of the five conditions, and the changes a learner can try."""
 
     key: Literal[CONDITIONS]  # type: ignore[valid-type]
@@ -65,7 +70,7 @@ class Condition(_Strict):
     weaker: Changes
 
 
-class Statement(_Strict):
+class Statement(Strict):
     """A Diamond 9 statement about a service, its condition, and how the model tests it."""
 
     text: str
@@ -73,7 +78,7 @@ class Statement(_Strict):
     test: Changes
 
 
-class Step(_Strict):
+class Step(Strict):
     """One screen of a lesson.
 
     ``view`` says what the screen shows: ``intro`` (the authority and its journey), ``stage``
@@ -104,7 +109,7 @@ class Step(_Strict):
         return self
 
 
-class Lesson(_Strict):
+class Lesson(Strict):
     """A lesson: its scenario, authority, learning outcomes and steps."""
 
     id: str = Field(pattern=r"^[a-z][a-z0-9-]*$")
@@ -127,7 +132,7 @@ class Lesson(_Strict):
         return Settings.from_preset(self.preset, self.seed)
 
 
-class Curriculum(_Strict):
+class Curriculum(Strict):
     """Everything in ``lessons.toml``."""
 
     stage: list[Stage] = Field(min_length=6, max_length=6)
@@ -137,8 +142,8 @@ class Curriculum(_Strict):
 
     @model_validator(mode="after")
     def _check(self) -> Curriculum:
-        if [s.name for s in self.stage] != list(STAGES[1:]):
-            raise ValueError(f"stage: the six stages in order: {', '.join(STAGES[1:])}")
+        if [s.name for s in self.stage] != list(STAGES[MOBILISING:]):
+            raise ValueError(f"stage: the six stages in order: {', '.join(STAGES[MOBILISING:])}")
         if [c.key for c in self.condition] != list(CONDITIONS):
             raise ValueError(f"condition: the five conditions in order: {', '.join(CONDITIONS)}")
         ids = [lesson.id for lesson in self.lesson]
@@ -174,22 +179,21 @@ class Curriculum(_Strict):
 
 
 def load_curriculum(path: Path = LESSONS_FILE) -> Curriculum:
-    """Read and check a lessons file (InputError naming the field if it is wrong)."""
+    """Read and check a lessons file (a one-line InputError naming the field if it is wrong)."""
     _, data = read_toml(path)
     try:
         curriculum = Curriculum.model_validate(data)
     except ValidationError as error:
-        first = error.errors()[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise InputError(f"{path.name}: {where}: {first['msg']}") from None
+        _, message = describe_error(error, Curriculum, data)
+        raise InputError(f"{path.name}: {message}") from None
     for item in [*curriculum.condition, *curriculum.statement]:
         for changes in ((item.stronger, item.weaker) if isinstance(item, Condition)
                         else (item.test,)):
-            with_changes(Settings(), changes).config()     # every change is a valid parameter
+            Settings().with_changes(changes).config()     # every change is a valid parameter
     for lesson in curriculum.lesson:
         for step in lesson.steps:
             if step.changes:
-                with_changes(lesson.settings(), step.changes).config()
+                lesson.settings().with_changes(step.changes).config()
     return curriculum
 
 
@@ -199,18 +203,7 @@ def curriculum() -> Curriculum:
     return load_curriculum()
 
 
-# -- settings ------------------------------------------------------------------------------------
-
-def with_changes(settings: Settings, changes: Changes) -> Settings:
-    """``settings`` with ``changes`` (dotted model parameters) applied after everything else."""
-    lines = [f"{key}={_text(value)}" for key, value in changes.items()]
-    extra = "\n".join(line for line in [settings.extra, *lines] if line)
-    return replace(settings, extra=extra)
-
-
-def _text(value: Any) -> str:
-    return str(value).lower() if isinstance(value, bool) else str(value)
-
+# -- links ---------------------------------------------------------------------------------------
 
 def lesson_link(lesson_id: str, base: str = "http://127.0.0.1:8765",
                 authority: str | None = None) -> str:
@@ -224,8 +217,6 @@ def lesson_from_query(search: str) -> tuple[str | None, str | None]:
 
     For example ``lesson=stages&authority=E09000012``.
     """
-    from urllib.parse import parse_qs
-
     query = parse_qs(search.lstrip("?"))
     return (query.get("lesson", [None])[0], query.get("authority", [None])[0])
 
@@ -236,6 +227,24 @@ def check_authority(agent_id: str) -> str:
         raise InputError(f"authority: unknown authority code {agent_id!r}; use an ONS code "
                          f"such as E09000012 (Hackney)")
     return agent_id
+
+
+def requested_lesson(search: str | None) -> tuple[str | None, str | None, str | None]:
+    """The lesson and authority a page address asks for, and an error message if wrong.
+
+    ``?lesson=<id>`` opens Teach mode on that lesson; ``&authority=<code>`` follows another
+    authority than the lesson's.
+    """
+    wanted, authority = lesson_from_query(search or "")
+    if wanted is None:
+        return None, None, None
+    try:
+        lesson = curriculum().lesson_by_id(wanted).id
+        if authority is not None:
+            check_authority(authority)
+    except InputError as error:
+        return None, None, str(error)
+    return lesson, authority, None
 
 
 # -- reading a run -------------------------------------------------------------------------------
@@ -264,33 +273,11 @@ def place(result: RunResult, agent_id: str) -> Place:
                  region_rows=np.flatnonzero(agents["region"].to_numpy(str) == region))
 
 
-def short_name(name: str) -> str:
-    """An authority's name as people say it: 'Bristol, City of' -> 'Bristol'."""
-    head, _, tail = name.partition(", ")
-    return head if tail in ("City of", "County of") else name
-
-
-def region_words(region: str) -> str:
-    """A region as it reads in a sentence: 'the South West', 'London', 'Scotland'."""
-    compass = ("North East", "North West", "South East", "South West", "East Midlands",
-               "West Midlands", "East of England")
-    return f"the {region}" if region in compass else region
-
-
 def fill(text: str, lesson: Lesson, where: Place) -> str:
     """A step's text with the lesson's authority, region and approach filled in."""
-    from dashboards.style import APPROACH_NAMES
-
     return text.format(authority=where.name, region=region_words(where.region),
                        approach=lesson.approach,
                        approach_name=f"{APPROACH_NAMES[lesson.approach]} ({lesson.approach})")
-
-
-def journey_events(result: RunResult, agent_id: str, approach: str) -> pd.DataFrame:
-    """Every event of one journey, in time order."""
-    events = result.events
-    mine = events[(events["agent_id"] == agent_id) & (events["approach"] == approach)]
-    return mine.sort_values("time", kind="stable").reset_index(drop=True)
 
 
 def stage_periods(times: np.ndarray, stage: np.ndarray, status: np.ndarray,
@@ -302,7 +289,7 @@ def stage_periods(times: np.ndarray, stage: np.ndarray, status: np.ndarray,
     last boundary.
     """
     periods = []
-    at = (stage == target) & (status != 2)
+    at = (stage == target) & (status != ENDED)
     k = 0
     while k < len(at):
         if at[k]:
@@ -310,11 +297,28 @@ def stage_periods(times: np.ndarray, stage: np.ndarray, status: np.ndarray,
             while k < len(at) and at[k]:
                 k += 1
             end = times[k] if k < len(times) else times[-1]
-            periods.append((float(times[start]), float(end),
-                            ("active", "paused", "ended")[int(status[start])]))
+            periods.append((float(times[start]), float(end), STATUSES[int(status[start])]))
         else:
             k += 1
     return periods
+
+
+def period_words(periods: list[tuple[float, float, str]]) -> str:
+    """Periods as quarters: 'Jan-Mar 2015 to Apr-Jun 2016; Jul-Sep 2017 to ... (paused)'."""
+    return "; ".join(f"{quarter_label(p[0])} to {quarter_label(p[1])}"
+                     + (f" ({STATUSES[PAUSED]})" if p[2] == STATUSES[PAUSED] else "")
+                     for p in periods)
+
+
+def held_periods(times: np.ndarray, status: np.ndarray, kind: str
+                 ) -> list[tuple[float, float, str]]:
+    """The steps a journey spent paused (``kind`` "pause") or ended (``kind`` "renewal").
+
+    One (from, to, "") per step, for shading on a chart.
+    """
+    held = status == (PAUSED if kind == "pause" else ENDED)
+    return [(float(times[k]), float(times[min(k + 1, len(times) - 1)]), "")
+            for k in np.flatnonzero(held)]
 
 
 def episode(result: RunResult, approach: str, kind: str, where: Place) -> pd.DataFrame:
@@ -356,8 +360,6 @@ def condition_tally(events: pd.DataFrame) -> dict[str, dict[str, int]]:
 
     Returns ``{"forward": {condition: n}, "back": {condition: n}}``.
     """
-    from sim.vocabulary import CONDITION_WORDS
-
     tally = {"forward": dict.fromkeys(CONDITIONS, 0), "back": dict.fromkeys(CONDITIONS, 0)}
     for reason in events["reason"].astype(str):
         for key, word in zip(CONDITIONS, CONDITION_WORDS, strict=True):
@@ -394,18 +396,7 @@ def peers(agent_index: int) -> dict[str, list[str]]:
             "statistical neighbours": sorted(names[np.unique(watched)])}
 
 
-def region_stage_counts(result: RunResult, region: str, approach: str) -> pd.DataFrame:
-    """How many of a region's authorities are at each stage (not ended) at every step.
-
-    Columns: time, stage (name), count.
-    """
-    regions = list(result.population.regions)
-    counts = result.region_counts[:, regions.index(region), APPROACHES.index(approach)]
-    alive = counts[:, :, :2].sum(axis=2)            # active + paused, by stage
-    rows = [pd.DataFrame({"time": result.times, "stage": STAGES[s], "count": alive[:, s]})
-            for s in range(1, len(STAGES))]
-    return pd.concat(rows, ignore_index=True)
-
+# -- the lesson's runs ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class LessonRun:
@@ -430,6 +421,11 @@ class LessonRun:
         """The run's settings (the lesson's scenario with this run's seed)."""
         return self.session.settings
 
+    @property
+    def window(self) -> tuple[float, float]:
+        """The run's first and last time."""
+        return (float(self.session.times[0]), float(self.session.times[-1]))
+
 
 def lesson_run(lesson: Lesson, authority: str | None = None, seed: int | None = None
                ) -> LessonRun:
@@ -442,112 +438,20 @@ def lesson_run(lesson: Lesson, authority: str | None = None, seed: int | None = 
                      where=place(result, authority or lesson.authority), seed=seed)
 
 
-# -- what if: paired ensembles ------------------------------------------------------------------
+def changed_run(run: LessonRun, changes: Changes) -> RunResult:
+    """The lesson's run again with ``changes``: the same seed, so the same chance draws."""
+    return InnovationModel(config=run.settings.with_changes(changes).config(),
+                           seed=run.seed).run()
 
-@dataclass(frozen=True)
-class Effect:
-    """The effect of a change, from paired runs with the same seeds.
 
-    Attributes:
-        label: the change in words.
-        approach, measure, year: what is counted (authorities at or beyond ``measure``, not
-            ended, at ``year``).
-        region: the region counted besides the UK.
-        base, changed: counts per seed, shape (seeds, 2): the region, then the UK.
-        region_size: authorities in the region.
+def step_ensembles(run: LessonRun, steps: list[Step]) -> list[Ensemble]:
+    """The lesson's scenario as it is, then with each step's changes, over the same seeds.
+
+    Each is :data:`dashboards.ensembles.EFFECT_SEEDS` runs.
     """
-
-    label: str
-    approach: str
-    measure: str
-    year: float
-    region: str
-    base: np.ndarray
-    changed: np.ndarray
-    region_size: int
-
-    def difference(self, scope: int) -> tuple[float, float, float]:
-        """Mean paired difference and its 5th and 95th percentiles (scope 0 region, 1 UK)."""
-        diff = self.changed[:, scope] - self.base[:, scope]
-        low, high = np.percentile(diff, BAND)
-        return float(diff.mean()), float(low), float(high)
-
-    def sentence(self) -> str:
-        """The effect in plain words, for the region and for the UK."""
-        from dashboards.style import APPROACH_NAMES
-
-        mean_r, low_r, high_r = self.difference(0)
-        mean_uk, low_uk, high_uk = self.difference(1)
-        doing = {"engaged": "engaged with", "implementing": "at Developing or beyond with",
-                 "integrating": "at Integrating or beyond with"}[self.measure]
-        return (f"With {self.label}: in {self.year:.0f}, on average {_signed(mean_r)} of the "
-                f"{self.region_size} authorities in {region_words(self.region)} are {doing} "
-                f"{APPROACH_NAMES[self.approach]} ({self.base[:, 0].mean():.1f} without the "
-                f"change; in {runs_in_band(len(self.base))} of {len(self.base)} runs the "
-                f"difference was {_between(low_r, high_r)}"
-                f"{_unclear(low_r, high_r)}), and {_signed(mean_uk)} across the UK "
-                f"({_between(low_uk, high_uk)}{_unclear(low_uk, high_uk)}).")
-
-
-def runs_in_band(runs: int) -> int:
-    """How many of ``runs`` paired runs fall inside the band of :data:`BAND` (18 of 20)."""
-    return round(runs * (BAND[1] - BAND[0]) / 100)
-
-
-def _signed(value: float) -> str:
-    if abs(value) < 0.05:
-        return "no more and no fewer"
-    return f"{abs(value):.1f} {'more' if value > 0 else 'fewer'}"
-
-
-def _unclear(low: float, high: float) -> str:
-    return "; too small to tell apart from chance" if low < 0 < high else ""
-
-
-def difference_words(value: float) -> str:
-    """A difference in authorities in words: '1.9 more', '0.3 fewer', 'no change'."""
-    return "no change" if abs(value) < 0.05 else _signed(value)
-
-
-def _between(low: float, high: float) -> str:
-    if abs(high - low) < 0.05:
-        return _signed(low)
-    return f"between {difference_words(low)} and {difference_words(high)}"
-
-
-def counts_at(settings: Settings, seeds: int, region: str, approach: str, measure: str,
-              year: float) -> np.ndarray:
-    """Authorities at or beyond ``measure`` (not ended) at ``year``, region and UK.
-
-    One row per seed 0..seeds-1: shape (seeds, 2).
-    """
-    config = settings.config()
-    a, first = APPROACHES.index(approach), MEASURES[measure]
-    out = np.zeros((seeds, 2))
-    for seed in range(seeds):
-        times, alive, _, regions = run_counts(config, seed)
-        k = int(np.searchsorted(times, year + 1e-9) - 1)
-        if k < 0 or math.isnan(year):
-            raise InputError(f"year: {year} is outside the run")
-        by_region = alive[k, :, a, first:].sum(axis=1)
-        out[seed] = by_region[regions.index(region)], by_region.sum()
-    return out
-
-
-def effect(settings: Settings, changes: Changes, label: str, region: str, approach: str,
-           seeds: int = EFFECT_SEEDS, measure: str = "integrating", year: float = EFFECT_YEAR,
-           base: np.ndarray | None = None) -> Effect:
-    """What ``changes`` do to ``settings``, over ``seeds`` paired runs.
-
-    Every run is kept (:func:`dashboards.compare.run_counts`), so the runs without the change
-    are run once for all the changes tried. ``base`` (from :func:`counts_at`) may be given.
-    """
-    if base is None:
-        base = counts_at(settings, seeds, region, approach, measure, year)
-    changed = counts_at(with_changes(settings, changes), seeds, region, approach, measure, year)
-    size = int((load_uk().authorities["region_name"] == region).sum())
-    return Effect(label=label, approach=approach, measure=measure, year=year, region=region,
-                  base=base, changed=changed, region_size=size)
+    return [run_ensemble(run.settings, EFFECT_SEEDS, "as it is"),
+            *(run_ensemble(run.settings.with_changes(step.changes), EFFECT_SEEDS, step.label)
+              for step in steps)]
 
 
 # -- Diamond 9 -----------------------------------------------------------------------------------
@@ -580,3 +484,35 @@ def top_three(rows: list[int | None]) -> list[int]:
     """The statements in the top two rows of a valid diamond (the top one first)."""
     placed = check_diamond(rows)
     return placed[0] + placed[1]
+
+
+def diamond_effects(run: LessonRun, rows: list[int | None]) -> list[Effect]:
+    """The effect of each top-three statement made true for every authority, on its own."""
+    statements = curriculum().statement
+    return [effect(run.settings, statements[i].test,
+                   f"\u201c{statements[i].text.rstrip('.')}\u201d made true for every authority",
+                   run.where.region, run.lesson.approach) for i in top_three(rows)]
+
+
+def diamond_html(texts: list[str], rows: list[int | None]) -> str:
+    """The diamond as HTML: rows of 1, 2, 3, 2 and 1 boxes, each with its statement or empty."""
+    placed: list[list[int]] = [[] for _ in DIAMOND_ROWS]
+    for i, row in enumerate(rows):
+        if row is not None and 1 <= row <= len(DIAMOND_ROWS):
+            placed[row - 1].append(i)
+    html = []
+    for r, want in enumerate(DIAMOND_ROWS):
+        boxes = []
+        for j in range(max(want, len(placed[r]))):
+            over = j >= want
+            text = (f"{placed[r][j] + 1}. {texts[placed[r][j]]}" if j < len(placed[r]) else "")
+            boxes.append(
+                f'<div style="width:150px;min-height:62px;border:2px solid '
+                f'{"#b5473c" if over else "#2a788e"};border-radius:6px;padding:4px;'
+                f'font-size:12.5px;background:{"#fdecea" if over else "#f4f8fb"}">{text}</div>')
+        html.append('<div style="display:flex;justify-content:center;gap:6px;margin:4px 0">'
+                    + "".join(boxes) + "</div>")
+    return ('<div class="innovate-diamond" aria-label="Diamond 9">'
+            '<div style="text-align:center;font-weight:600">most important</div>'
+            + "".join(html) +
+            '<div style="text-align:center;font-weight:600">least important</div></div>')

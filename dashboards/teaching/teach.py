@@ -4,176 +4,69 @@ Each lesson of ``lessons.toml`` runs its own scenario once (one model per browse
 the rest of the page) and shows its steps one at a time, with Back and Next: one authority's
 journey stage by stage, a pause and a renewal, the five conditions, changing one condition at a
 time, Diamond 9, the spread across a region, and comparisons under austerity and a policy shift.
-What each step reads from the run is computed in :mod:`dashboards.lessons`.
+What each step reads from the run is computed in :mod:`dashboards.teaching.lessons`; the
+components here only lay it out.
 """
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Callable
 
-import altair as alt
-import numpy as np
-import pandas as pd
 import solara
 
-from dashboards.compare import ComparisonView, RunStatus, run_ensemble
-from dashboards.journeys import _stage_expr, conditions_frame, story, story_lines
-from dashboards.lessons import (
-    DIAMOND_ROWS,
-    EFFECT_SEEDS,
-    Effect,
-    LessonRun,
-    Step,
-    check_diamond,
-    condition_tally,
-    curriculum,
-    effect,
-    episode,
-    fill,
-    first_starters,
-    journey_events,
-    lesson_run,
-    peers,
-    region_stage_counts,
-    region_words,
-    short_name,
-    stage_periods,
-    top_three,
-    with_changes,
-)
-from dashboards.map_view import MapView
+from dashboards.charts import lesson_journey_spec, region_spec, two_runs_spec
+from dashboards.ensembles import EFFECT_SEEDS, Effect, effect
+from dashboards.frames import authority_choices, journey_events, story, story_lines
 from dashboards.style import (
-    CONDITION_COLORS,
-    CONDITION_LABELS,
-    SCENARIO_COLORS,
-    STAGE_COLORS,
-    STATUS_COLORS,
     approach_label,
     date_label,
     quarter_label,
+    region_words,
+    short_name,
+    times_words,
 )
-from dashboards.vega import Spec, VegaChart, template, with_data
+from dashboards.tabs.common import RunStatus, Spec, VegaChart
+from dashboards.tabs.compare import ComparisonView
+from dashboards.tabs.map import MapView
+from dashboards.teaching.lessons import (
+    DIAMOND_ROWS,
+    LessonRun,
+    Step,
+    changed_run,
+    check_diamond,
+    condition_tally,
+    curriculum,
+    diamond_effects,
+    diamond_html,
+    episode,
+    fill,
+    first_starters,
+    held_periods,
+    lesson_run,
+    peers,
+    period_words,
+    stage_periods,
+    step_ensembles,
+)
 from sim.errors import InputError
-from sim.model import InnovationModel
 from sim.output.results import RunResult
-from sim.vocabulary import APPROACHES, CONDITIONS, STAGES
+from sim.vocabulary import APPROACHES
 
 TEXT_STYLE = {"font-size": "17px", "line-height": "1.5", "max-width": "1100px"}
-_CONDITION_KEYS = (*CONDITIONS, "readiness")
-
-
-# -- charts --------------------------------------------------------------------------------------
-
-def _x(window: tuple[float, float]) -> alt.X:
-    return alt.X("time:Q", title="year", scale=alt.Scale(domain=list(window), nice=False),
-                 axis=alt.Axis(format="d"))
-
-
-def _stage_axis() -> alt.Axis:
-    return alt.Axis(values=list(range(7)), labelExpr=_stage_expr())
-
-
-@functools.lru_cache(maxsize=8)
-def journey_template(window: tuple[float, float], width: int = 640) -> dict:
-    """One journey: its stage (top, highlighted periods shaded) and its conditions (bottom).
-
-    Data sets: ``periods`` (start, end), ``stage`` (time, stage, status), ``conditions``.
-    """
-    x = _x(window)
-    shade = alt.Chart(alt.Data(name="periods")).mark_rect(color="#fde725", opacity=0.35).encode(
-        x=alt.X("start:Q", scale=alt.Scale(domain=list(window), nice=False, zero=False)),
-        x2="end:Q")
-    base = alt.Chart(alt.Data(name="stage"))
-    y = alt.Y("stage:Q", title=None, scale=alt.Scale(domain=[0, 6]), axis=_stage_axis())
-    status = alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values()))
-    stage = alt.layer(
-        shade,
-        base.mark_line(interpolate="step-after", color="#9aa5b1").encode(x=x, y=y),
-        base.mark_circle(size=26, opacity=1).encode(
-            x=x, y=y, fill=alt.Fill("status:N", scale=status, legend=alt.Legend(
-                title="journey", orient="right")),
-            tooltip=[alt.Tooltip("time:Q", format=".2f"), "stage:Q", "status:N"]),
-    ).properties(width=width, height=150)
-    labels = [CONDITION_LABELS[c] for c in _CONDITION_KEYS]
-    colors = alt.Scale(domain=labels, range=[CONDITION_COLORS[c] for c in _CONDITION_KEYS])
-    conditions = alt.Chart(alt.Data(name="conditions")).mark_line().encode(
-        x=x, y=alt.Y("value:Q", title="condition (0-1)", scale=alt.Scale(domain=[0, 1])),
-        color=alt.Color("label:N", scale=colors, sort=labels,
-                        legend=alt.Legend(title="condition", orient="right")),
-        strokeDash=alt.condition(alt.datum.condition == "readiness", alt.value([5, 3]),
-                                 alt.value([1, 0])),
-        tooltip=["label:N", alt.Tooltip("time:Q", format=".2f"),
-                 alt.Tooltip("value:Q", format=".2f")],
-    ).properties(width=width, height=170)
-    return template(alt.vconcat(stage, conditions).resolve_scale(color="independent"))
-
-
-def journey_spec(run: LessonRun, index: int, periods: list[tuple[float, float, str]]) -> dict:
-    """The journey chart of the authority at ``index`` for the lesson's approach."""
-    session, a = run.session, APPROACHES.index(run.lesson.approach)
-    times, stage, status, _ = session.history(index)
-    conditions = conditions_frame(session, index)
-    conditions = conditions[conditions["approach"] == run.lesson.approach]
-    window = (float(session.times[0]), float(session.times[-1]))
-    return with_data(
-        journey_template(window),
-        periods=pd.DataFrame({"start": [p[0] for p in periods], "end": [p[1] for p in periods]}),
-        stage=pd.DataFrame({"time": times, "stage": stage[:, a].astype(int),
-                            "status": np.array(["active", "paused", "ended"],
-                                               dtype=object)[status[:, a]]}),
-        conditions=conditions[["time", "condition", "label", "value"]])
-
-
-def stage_path(events: pd.DataFrame, start: float) -> pd.DataFrame:
-    """A journey's stage over time from its events (stage 0 at ``start``)."""
-    return pd.DataFrame({"time": np.r_[start, events["time"].to_numpy(float)],
-                         "stage": np.r_[0, events["to_stage"].to_numpy(int)]})
-
-
-@functools.lru_cache(maxsize=8)
-def two_runs_template(labels: tuple[str, str], window: tuple[float, float],
-                      width: int = 640) -> dict:
-    """The same journey in two runs (data set ``runs``: time, stage, run)."""
-    colors = alt.Scale(domain=list(labels), range=list(SCENARIO_COLORS))
-    return template(alt.Chart(alt.Data(name="runs")).mark_line(
-        interpolate="step-after", strokeWidth=2.5).encode(
-        x=_x(window), y=alt.Y("stage:Q", title=None, scale=alt.Scale(domain=[0, 6]),
-                              axis=_stage_axis()),
-        color=alt.Color("run:N", scale=colors, legend=alt.Legend(title=None, orient="bottom")),
-        strokeDash=alt.StrokeDash("run:N", legend=None),
-    ).properties(width=width, height=170))
-
-
-@functools.lru_cache(maxsize=8)
-def region_template(region: str, window: tuple[float, float], width: int = 520) -> dict:
-    """A region's authorities by stage over time (data set ``region``: time, stage, count)."""
-    names = list(STAGES[1:])
-    colors = alt.Scale(domain=names, range=list(STAGE_COLORS[1:]))
-    return template(alt.Chart(alt.Data(name="region")).mark_area().encode(
-        x=_x(window), y=alt.Y("count:Q", title=f"authorities in {region}", stack=True),
-        color=alt.Color("stage:N", scale=colors, sort=names,
-                        legend=alt.Legend(title="stage", orient="right")),
-        order=alt.Order("order:Q"),
-        tooltip=["stage:N", alt.Tooltip("time:Q", format=".2f"), "count:Q"],
-    ).properties(width=width, height=240))
-
-
-# -- the steps -----------------------------------------------------------------------------------
-
-def _times(n: int) -> str:
-    return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")
 
 
 def _story_markdown(lines: list[str]) -> str:
     return "\n".join(f"- {line}" for line in lines) if lines else "- Nothing happened yet."
 
 
+# -- the steps -----------------------------------------------------------------------------------
+
 @solara.component
 def Journey(run: LessonRun, index: int, periods: list[tuple[float, float, str]] | None = None):
     """The chart of one authority's journey with the lesson's approach."""
-    spec = solara.use_memo(lambda: Spec(journey_spec(run, index, periods or [])),
-                           [id(run), index, str(periods)])
+    spec = solara.use_memo(lambda: Spec(lesson_journey_spec(
+        run.session, index, run.lesson.approach, periods or [])),
+        [id(run), index, str(periods)])
     VegaChart(spec=spec)
 
 
@@ -211,9 +104,7 @@ def StageView(run: LessonRun, stage: int):
                 solara.Markdown(f"In this run {where.name} never reached **{content.name}** "
                                 f"with {lesson.approach}. Ask: what would it have needed?")
             else:
-                spans = "; ".join(f"{quarter_label(p[0])} to {quarter_label(p[1])}"
-                                  + (" (paused)" if p[2] == "paused" else "") for p in periods)
-                solara.Markdown(f"**When:** {spans} (shaded on the chart).\n\n" +
+                solara.Markdown(f"**When:** {period_words(periods)} (shaded on the chart).\n\n" +
                                 _story_markdown(story_lines(here)))
     Journey(run=run, index=where.index, periods=periods)
 
@@ -236,13 +127,8 @@ def EpisodeView(run: LessonRun, kind: str):
              f"{where.name} has none in this run; here is one from "
              f"{region_words(run.session.region(index))}"
              f": {name}")
-    a = APPROACHES.index(lesson.approach)
-    t, stages, status, _ = run.session.history(index)
-    if kind == "pause":
-        held = (status[:, a] == 1)
-    else:
-        held = (status[:, a] == 2)
-    periods = [(float(t[k]), float(t[min(k + 1, len(t) - 1)]), "") for k in np.flatnonzero(held)]
+    t, _, status, _ = run.session.history(index)
+    periods = held_periods(t, status[:, APPROACHES.index(lesson.approach)], kind)
     with solara.Card(title=f"{whose}", margin=0, classes=["innovate-teach-episode"]):
         solara.Markdown(_story_markdown(lines))
     Journey(run=run, index=index, periods=periods)
@@ -259,8 +145,9 @@ def ConditionsView(run: LessonRun):
                 solara.Markdown(f"{c.plain}\n\n*In the model:* {c.model}\n\n"
                                 f"In this run it was the strongest condition when "
                                 f"{where.name}'s journey moved on: "
-                                f"{_times(tally['forward'][c.key])}; the weakest when it "
-                                f"paused, went back or ended: {_times(tally['back'][c.key])}.")
+                                f"{times_words(tally['forward'][c.key])}; the weakest when it "
+                                f"paused, went back or ended: "
+                                f"{times_words(tally['back'][c.key])}.")
     solara.Markdown(f"**{where.name}'s five conditions for {lesson.approach} over time** "
                     "(0 = poor, 1 = good; the dashed line is readiness, all five combined).")
     Journey(run=run, index=where.index)
@@ -282,8 +169,7 @@ def TryView(run: LessonRun):
         changes = getattr(condition, direction.value)
         words = getattr(condition, f"{direction.value}_words")
         try:
-            changed = InnovationModel(config=with_changes(run.settings, changes).config(),
-                                      seed=run.seed).run()
+            changed = changed_run(run, changes)
             result = effect(run.settings, changes, words, where.region, lesson.approach)
         except InputError as exc:
             error.set(str(exc))
@@ -321,18 +207,10 @@ def TryOutcome(run: LessonRun, name: str, words: str, changed: RunResult, result
                              style={"flex": "1 1 380px", "max-height": "360px",
                                     "overflow-y": "auto"}):
                 solara.Markdown(_story_markdown(story_lines(frame)))
-    labels = ("as it was", f"with {words}")
-    start = float(run.session.times[0])
-
-    def spec() -> Spec:
-        runs = pd.concat([stage_path(journey_events(r, where.agent_id, lesson.approach),
-                                     start).assign(run=label)
-                          for r, label in ((run.result, labels[0]), (changed, labels[1]))])
-        end = float(run.session.times[-1])
-        runs = pd.concat([runs, runs.groupby("run").tail(1).assign(time=end)])
-        return Spec(with_data(two_runs_template(labels, (start, end)), runs=runs))
-
-    VegaChart(spec=solara.use_memo(spec, [id(changed)]))
+    runs = {"as it was": run.result, f"with {words}": changed}
+    VegaChart(spec=solara.use_memo(
+        lambda: Spec(two_runs_spec(runs, where.agent_id, lesson.approach, run.window)),
+        [id(changed)]))
     solara.Markdown("Both stories start from the same chance draws, so where they part, the "
                     "change made the difference (directly, or through what followed from it). "
                     "The sentence above counts twenty runs with and twenty without the change, "
@@ -357,10 +235,7 @@ def DiamondView(run: LessonRun):
     def work() -> None:
         error.set(None)
         try:
-            chosen = top_three(rows.value)
-            found = [effect(run.settings, statements[i].test,
-                            f"\u201c{statements[i].text.rstrip('.')}\u201d made true for every "
-                            f"authority", where.region, lesson.approach) for i in chosen]
+            found = diamond_effects(run, rows.value)
         except InputError as exc:
             error.set(str(exc))
             return
@@ -408,30 +283,6 @@ def DiamondView(run: LessonRun):
                         "that about your service, or about what the model leaves out?")
 
 
-def diamond_html(texts: list[str], rows: list[int | None]) -> str:
-    """The diamond as HTML: rows of 1, 2, 3, 2 and 1 boxes, each with its statement or empty."""
-    placed: list[list[int]] = [[] for _ in DIAMOND_ROWS]
-    for i, row in enumerate(rows):
-        if row is not None and 1 <= row <= len(DIAMOND_ROWS):
-            placed[row - 1].append(i)
-    html = []
-    for r, want in enumerate(DIAMOND_ROWS):
-        boxes = []
-        for j in range(max(want, len(placed[r]))):
-            over = j >= want
-            text = (f"{placed[r][j] + 1}. {texts[placed[r][j]]}" if j < len(placed[r]) else "")
-            boxes.append(
-                f'<div style="width:150px;min-height:62px;border:2px solid '
-                f'{"#b5473c" if over else "#2a788e"};border-radius:6px;padding:4px;'
-                f'font-size:12.5px;background:{"#fdecea" if over else "#f4f8fb"}">{text}</div>')
-        html.append('<div style="display:flex;justify-content:center;gap:6px;margin:4px 0">'
-                    + "".join(boxes) + "</div>")
-    return ('<div class="innovate-diamond" aria-label="Diamond 9">'
-            '<div style="text-align:center;font-weight:600">most important</div>'
-            + "".join(html) +
-            '<div style="text-align:center;font-weight:600">least important</div></div>')
-
-
 @solara.component
 def RegionView(run: LessonRun):
     """The spread across the authority's region: map, stages over time, first starters, ties."""
@@ -444,14 +295,9 @@ def RegionView(run: LessonRun):
             MapView(session=run.session, version=0, approach=lesson.approach, k=k.value,
                     selected=where.agent_id, on_select=lambda _: None)
         with solara.Column(style={"flex": "1 1 440px"}):
-            window = (float(run.session.times[0]), float(run.session.times[-1]))
-
-            def spec() -> Spec:
-                frame = region_stage_counts(result, where.region, lesson.approach)
-                frame["order"] = frame["stage"].map({s: i for i, s in enumerate(STAGES)})
-                return Spec(with_data(region_template(where.region, window), region=frame))
-
-            VegaChart(spec=solara.use_memo(spec, [id(run)]))
+            VegaChart(spec=solara.use_memo(
+                lambda: Spec(region_spec(result, where.region, lesson.approach, run.window)),
+                [id(run)]))
             starters = first_starters(result, lesson.approach, where)
             solara.Markdown(f"**The first in {region_words(where.region)} to start "
                             f"{lesson.approach}**\n\n" +
@@ -473,9 +319,7 @@ def CompareView(run: LessonRun, step: Step):
     def work() -> None:
         error.set(None)
         try:
-            base = run_ensemble(run.settings, EFFECT_SEEDS, "as it is")
-            changed = run_ensemble(with_changes(run.settings, step.changes),
-                                   EFFECT_SEEDS, step.label)
+            base, changed = step_ensembles(run, [step])
         except InputError as exc:
             error.set(str(exc))
             return
@@ -582,9 +426,8 @@ def TeachMode(lesson_id: solara.Reactive[str], on_leave: Callable[[], None],
 def RunChooser(run: LessonRun, authority: solara.Reactive[str | None],
                seed: solara.Reactive[int | None]):
     """Follow another authority, or show another run of the same scenario."""
-    items = solara.use_memo(lambda: sorted(
-        ({"text": short_name(name), "value": agent} for agent, name in
-         zip(run.session.ids, run.session.names, strict=True)), key=lambda i: i["text"]), [])
+    items = solara.use_memo(lambda: authority_choices(
+        run.session.ids, [short_name(name) for name in run.session.names]), [])
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "10px"}):
         solara.v.Autocomplete(label="Follow an authority", items=items,
                               v_model=run.where.agent_id,

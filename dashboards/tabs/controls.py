@@ -13,9 +13,9 @@ from dataclasses import replace
 import solara
 
 from dashboards.settings import TIE_HELP, TIES, Settings
-from dashboards.style import APPROACH_NAMES, approach_label
+from dashboards.style import approach_label
 from sim.config import describe_presets
-from sim.vocabulary import APPROACHES, NATIONS
+from sim.vocabulary import APPROACH_NAMES, APPROACHES, NATIONS
 
 HELP_STYLE = {"font-size": "12.5px", "color": "#55606b", "margin": "-6px 0 10px 0",
               "line-height": "1.3"}

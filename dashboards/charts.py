@@ -1,0 +1,369 @@
+"""Charts as Vega-Lite specs: built once with Altair, then filled with fresh data on each render.
+
+Building an Altair chart and validating it costs a few hundred milliseconds; the page redraws
+its charts after every step. So each chart is defined with Altair once (kept per process) with
+*named* data sets, and each render only puts the current tables (:mod:`dashboards.frames`) into
+the spec's ``datasets``. The ``*_spec`` functions return plain dicts, ready for
+:func:`dashboards.tabs.common.VegaChart`.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import TYPE_CHECKING, Any
+
+import altair as alt
+import pandas as pd
+
+from dashboards.frames import (
+    authority_conditions,
+    authority_stages,
+    comparison_table,
+    observed_points,
+    region_stage_counts,
+    scope_size,
+    scope_stage_counts,
+    simulated_record,
+    stage_paths,
+)
+from dashboards.style import (
+    CONDITION_COLORS,
+    CONDITION_LABELS,
+    READINESS,
+    SCENARIO_COLORS,
+    SCORES,
+    STAGE_COLORS,
+    STATUS_COLORS,
+    approach_label,
+)
+from sim.cache import ProcessCache
+from sim.output.results import RunResult
+from sim.vocabulary import APPROACH_NAMES, APPROACHES, MOBILISING, NOT_STARTED, STAGES, WIDER
+
+if TYPE_CHECKING:
+    from dashboards.ensembles import Ensemble
+    from dashboards.session import Session
+
+_TEMPLATES = ProcessCache(64)       # validated specs without their data, by chart and shape
+
+
+def template(chart: alt.TopLevelMixin) -> dict:
+    """The validated Vega-Lite spec of a chart whose varying data are ``alt.Data(name=...)``."""
+    return chart.to_dict()
+
+
+def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Rows as JSON-ready dicts of native Python values (NaN becomes null)."""
+    columns = []
+    for name in frame.columns:
+        values = frame[name].tolist()
+        if frame[name].dtype.kind == "f":
+            values = [v if math.isfinite(v) else None for v in values]
+        columns.append(values)
+    names = [str(c) for c in frame.columns]
+    return [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)]
+
+
+def with_data(spec: dict, **datasets: pd.DataFrame) -> dict:
+    """A copy of ``spec`` with the named data sets filled in (the kept spec is not changed)."""
+    return {**spec, "datasets": {**spec.get("datasets", {}),
+                                 **{name: records(frame) for name, frame in datasets.items()}}}
+
+
+def _per_approach(prefix: str, frame: pd.DataFrame) -> dict[str, pd.DataFrame]:
+    """``<prefix>_<approach>`` -> the rows of that approach (without the approach column)."""
+    return {f"{prefix}_{a}": frame[frame["approach"] == a].drop(columns="approach")
+            for a in APPROACHES}
+
+
+# -- pieces shared by several charts -------------------------------------------------------------
+
+def _time_axis(window: tuple[float, float], **axis: Any) -> alt.X:
+    return alt.X("time:Q", title="year", scale=alt.Scale(domain=list(window), nice=False),
+                 axis=alt.Axis(format="d", **axis))
+
+
+def _stage_axis(title: str | None = None) -> alt.Y:
+    """Stages 0-6 on the y axis, labelled with their names."""
+    names = ", ".join(f"'{s}'" for s in STAGES)
+    return alt.Y("stage:Q", title=title, scale=alt.Scale(domain=[NOT_STARTED, WIDER]),
+                 axis=alt.Axis(values=list(range(len(STAGES))),
+                               labelExpr=f"[{names}][datum.value]"))
+
+
+def _journey_layers(data: str, x: alt.X, y: alt.Y, size: int, legend: alt.Legend,
+                    tooltip: list) -> list[alt.Chart]:
+    """A journey's stage as a grey step line, with a dot per step coloured by its status."""
+    base = alt.Chart(alt.Data(name=data))
+    status = alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values()))
+    return [base.mark_line(interpolate="step-after", color="#9aa5b1").encode(x=x, y=y),
+            base.mark_circle(size=size, opacity=1).encode(
+                x=x, y=y, fill=alt.Fill("status:N", scale=status, legend=legend),
+                tooltip=tooltip)]
+
+
+def _conditions_chart(data: str, x: alt.X, legend: alt.Legend, tooltip: list,
+                      width: int) -> alt.Chart:
+    """The five conditions and readiness (dashed) over time, 0 to 1."""
+    labels = [CONDITION_LABELS[c] for c in SCORES]
+    colors = alt.Scale(domain=labels, range=[CONDITION_COLORS[c] for c in SCORES])
+    return alt.Chart(alt.Data(name=data)).mark_line().encode(
+        x=x, y=alt.Y("value:Q", title="condition (0-1)", scale=alt.Scale(domain=[0, 1])),
+        color=alt.Color("label:N", scale=colors, sort=labels, legend=legend),
+        strokeDash=alt.condition(alt.datum.condition == READINESS, alt.value([5, 3]),
+                                 alt.value([1, 0])),
+        tooltip=tooltip,
+    ).properties(width=width, height=170)
+
+
+def _window(result: RunResult) -> tuple[float, float]:
+    return (float(result.config.time.start), float(result.config.time.end))
+
+
+def _session_window(session: Session) -> tuple[float, float]:
+    return (float(session.times[0]), float(session.times[-1]))
+
+
+# -- Uptake tab ----------------------------------------------------------------------------------
+
+def _uptake_template(scope: str, size: int, window: tuple[float, float], width: int = 280
+                     ) -> dict:
+    """The stacked-stages chart of one scope, with its observed points; data set ``stages_<A>``."""
+    def build() -> dict:
+        points = observed_points(scope)
+        names = list(STAGES[MOBILISING:])
+        colors = alt.Scale(domain=names, range=list(STAGE_COLORS[MOBILISING:]))
+        panels = []
+        for approach in APPROACHES:
+            area = alt.Chart(alt.Data(name=f"stages_{approach}")).mark_area(
+                interpolate="step-before").encode(
+                x=_time_axis(window, tickMinStep=1),
+                y=alt.Y("count:Q", stack="zero", title=f"authorities ({scope}, {size} in all)",
+                        scale=alt.Scale(domain=[0, size])),
+                color=alt.Color("stage_name:N", scale=colors, sort=names,
+                                legend=alt.Legend(title="stage", orient="bottom")),
+                order=alt.Order("stage:Q", sort="descending"),
+                tooltip=[alt.Tooltip("time:Q", format=".2f"), "stage_name:N", "count:Q"])
+            layers = [area]
+            mine = points[points["approach"] == approach]
+            if len(mine):
+                mine = mine.assign(label=mine["measure"] + " (observed)")[
+                    ["time", "value", "low", "high", "label", "source"]]
+                layers.append(alt.Chart(mine).mark_rule(color="black").encode(
+                    x="time:Q", y="low:Q", y2="high:Q"))
+                layers.append(alt.Chart(mine).mark_point(
+                    shape="diamond", filled=True, color="black", size=70).encode(
+                    x="time:Q", y="value:Q",
+                    tooltip=["label:N", "value:Q", "low:Q", "high:Q", "source:N"]))
+            panels.append(alt.layer(*layers).properties(
+                title=approach_label(approach), width=width, height=230))
+        return template(alt.hconcat(*panels).resolve_scale(color="shared"))
+
+    return _TEMPLATES.get(("uptake", scope, size, window, width), build)
+
+
+def uptake_spec(result: RunResult, scope: str = "UK") -> dict:
+    """Authorities at each stage over time in one scope, with the observed points."""
+    spec = _uptake_template(scope, scope_size(result, scope), _window(result))
+    return with_data(spec, **_per_approach("stages", scope_stage_counts(result, scope)))
+
+
+def _record_template(window: tuple[float, float], width: int = 280) -> dict:
+    """Simulated lines (data set ``record_<A>``) against the observed points."""
+    def build() -> dict:
+        points = observed_points().assign(series=lambda d: d["measure"] + ", " + d["scope"])
+        series = sorted(points["series"].unique())
+        colors = alt.Scale(domain=series, scheme="dark2")
+        panels = []
+        for approach in APPROACHES:
+            line = alt.Chart(alt.Data(name=f"record_{approach}")).mark_line(
+                interpolate="step-before").encode(
+                x=_time_axis(window, tickMinStep=1), y=alt.Y("count:Q", title="authorities"),
+                color=alt.Color("series:N", scale=colors,
+                                legend=alt.Legend(title="simulated (line) and observed (point)",
+                                                  orient="bottom", titleLimit=400)))
+            mine = points[points["approach"] == approach][
+                ["time", "value", "low", "high", "series", "source"]]
+            rule = alt.Chart(mine).mark_rule().encode(
+                x="time:Q", y="low:Q", y2="high:Q", color=alt.Color("series:N", scale=colors))
+            dots = alt.Chart(mine).mark_point(filled=True, size=70, shape="diamond").encode(
+                x="time:Q", y="value:Q", color=alt.Color("series:N", scale=colors),
+                tooltip=["series:N", "value:Q", "low:Q", "high:Q", "source:N"])
+            panels.append(alt.layer(line, rule, dots).properties(
+                title=APPROACH_NAMES[approach], width=width, height=180))
+        return template(alt.hconcat(*panels).resolve_scale(color="shared"))
+
+    return _TEMPLATES.get(("record", window, width), build)
+
+
+def record_spec(result: RunResult) -> dict:
+    """The simulated number of every observed series against the observed points."""
+    return with_data(_record_template(_window(result)),
+                     **_per_approach("record", simulated_record(result)))
+
+
+# -- Journeys tab --------------------------------------------------------------------------------
+
+def _journey_template(window: tuple[float, float], width: int = 230) -> dict:
+    """Stage (top) and conditions (bottom) of each approach.
+
+    Its data sets are ``stage_<A>`` and ``conditions_<A>``.
+    """
+    def build() -> dict:
+        x = _time_axis(window)
+        columns = []
+        for approach in APPROACHES:
+            stage = alt.layer(*_journey_layers(
+                f"stage_{approach}", x, _stage_axis("stage"), 18,
+                alt.Legend(title="journey", orient="bottom"),
+                [alt.Tooltip("time:Q", format=".2f"), "stage_name:N", "status:N"]),
+            ).properties(title=approach_label(approach), width=width, height=110)
+            conditions = _conditions_chart(
+                f"conditions_{approach}", x,
+                alt.Legend(title="condition", orient="bottom", columns=6),
+                [alt.Tooltip("time:Q", format=".2f"), "label:N",
+                 alt.Tooltip("value:Q", format=".2f")], width)
+            columns.append(alt.vconcat(stage, conditions))
+        return template(alt.hconcat(*columns).resolve_scale(color="shared", fill="shared"))
+
+    return _TEMPLATES.get(("journey", window, width), build)
+
+
+def journey_spec(session: Session, index: int) -> dict:
+    """One authority's stage and conditions over time, for every approach."""
+    return with_data(_journey_template(_session_window(session)),
+                     **_per_approach("stage", authority_stages(session, index)),
+                     **_per_approach("conditions", authority_conditions(session, index)))
+
+
+# -- Compare tab ---------------------------------------------------------------------------------
+
+def _compare_template(labels: tuple[str, str], measure: str, window: tuple[float, float],
+                      width: int = 280) -> dict:
+    """Mean lines and 90% bands of both scenarios for each approach.
+
+    Its data sets are ``band_<A>`` and ``threshold``.
+    """
+    def build() -> dict:
+        colors = alt.Scale(domain=list(labels), range=list(SCENARIO_COLORS))
+        x = _time_axis(window)
+        panels = []
+        for approach in APPROACHES:
+            base = alt.Chart(alt.Data(name=f"band_{approach}"))
+            band = base.mark_area(opacity=0.22).encode(
+                x=x, y=alt.Y("p05:Q", title=f"share {measure}", axis=alt.Axis(format="%"),
+                             scale=alt.Scale(domain=[0, 1])),
+                y2="p95:Q", color=alt.Color("scenario:N", scale=colors))
+            line = base.mark_line(strokeWidth=2.2).encode(
+                x=x, y="mean:Q", color=alt.Color("scenario:N", scale=colors, legend=alt.Legend(
+                    title="average and 90% band of the runs", orient="bottom")),
+                tooltip=["scenario:N", alt.Tooltip("time:Q", format=".2f"),
+                         alt.Tooltip("mean:Q", format=".1%"),
+                         alt.Tooltip("p05:Q", format=".1%"),
+                         alt.Tooltip("p95:Q", format=".1%")])
+            rule = alt.Chart(alt.Data(name="threshold")).mark_rule(
+                strokeDash=[4, 4], color="#555555").encode(y="threshold:Q")
+            panels.append(alt.layer(band, line, rule).properties(
+                title=APPROACH_NAMES[approach], width=width, height=220))
+        return template(alt.hconcat(*panels).resolve_scale(color="shared"))
+
+    return _TEMPLATES.get(("compare", labels, measure, window, width), build)
+
+
+def compare_spec(a: Ensemble, b: Ensemble, measure: str, threshold: float) -> dict:
+    """Both scenarios' mean and 90% band of one measure, with the threshold, per approach."""
+    window = (float(a.times[0] - a.dt), float(a.times[-1]))
+    table = comparison_table(a, b)
+    table = table[table["measure"] == measure]
+    data = {"threshold": pd.DataFrame({"threshold": [threshold]})}
+    for approach in APPROACHES:
+        data[f"band_{approach}"] = table[table["approach"] == approach][
+            ["scenario", "time", "mean", "p05", "p95"]].round(4)
+    return with_data(_compare_template((a.label, b.label), measure, window), **data)
+
+
+# -- Teach mode ----------------------------------------------------------------------------------
+
+def _lesson_journey_template(window: tuple[float, float], width: int = 640) -> dict:
+    """One journey: its stage (top, highlighted periods shaded) and its conditions (bottom).
+
+    Data sets: ``periods`` (start, end), ``stage`` (time, stage, status), ``conditions``.
+    """
+    def build() -> dict:
+        x = _time_axis(window)
+        shade = alt.Chart(alt.Data(name="periods")).mark_rect(
+            color="#fde725", opacity=0.35).encode(
+            x=alt.X("start:Q", scale=alt.Scale(domain=list(window), nice=False, zero=False)),
+            x2="end:Q")
+        stage = alt.layer(shade, *_journey_layers(
+            "stage", x, _stage_axis(), 26, alt.Legend(title="journey", orient="right"),
+            [alt.Tooltip("time:Q", format=".2f"), "stage:Q", "status:N"]),
+        ).properties(width=width, height=150)
+        conditions = _conditions_chart(
+            "conditions", x, alt.Legend(title="condition", orient="right"),
+            ["label:N", alt.Tooltip("time:Q", format=".2f"),
+             alt.Tooltip("value:Q", format=".2f")], width)
+        return template(alt.vconcat(stage, conditions).resolve_scale(color="independent"))
+
+    return _TEMPLATES.get(("lesson journey", window, width), build)
+
+
+def lesson_journey_spec(session: Session, index: int, approach: str,
+                        periods: list[tuple[float, float, str]]) -> dict:
+    """One authority's journey with one approach, the ``periods`` (start, end, _) shaded."""
+    stages = authority_stages(session, index)
+    conditions = authority_conditions(session, index)
+    return with_data(
+        _lesson_journey_template(_session_window(session)),
+        periods=pd.DataFrame({"start": [p[0] for p in periods], "end": [p[1] for p in periods]}),
+        stage=stages[stages["approach"] == approach][["time", "stage", "status"]],
+        conditions=conditions[conditions["approach"] == approach][
+            ["time", "condition", "label", "value"]])
+
+
+def _two_runs_template(labels: tuple[str, ...], window: tuple[float, float],
+                       width: int = 640) -> dict:
+    """The same journey in two runs (data set ``runs``: time, stage, run)."""
+    def build() -> dict:
+        colors = alt.Scale(domain=list(labels), range=list(SCENARIO_COLORS))
+        return template(alt.Chart(alt.Data(name="runs")).mark_line(
+            interpolate="step-after", strokeWidth=2.5).encode(
+            x=_time_axis(window), y=_stage_axis(),
+            color=alt.Color("run:N", scale=colors,
+                            legend=alt.Legend(title=None, orient="bottom")),
+            strokeDash=alt.StrokeDash("run:N", legend=None),
+        ).properties(width=width, height=170))
+
+    return _TEMPLATES.get(("two runs", labels, window, width), build)
+
+
+def two_runs_spec(results: dict[str, RunResult], agent_id: str, approach: str,
+                  window: tuple[float, float]) -> dict:
+    """One journey's stage in two runs (``label -> run``), e.g. with and without a change."""
+    return with_data(_two_runs_template(tuple(results), window),
+                     runs=stage_paths(results, agent_id, approach, window))
+
+
+def _region_template(region: str, window: tuple[float, float], width: int = 520) -> dict:
+    """A region's authorities by stage over time (data set ``region``: time, stage, count)."""
+    def build() -> dict:
+        names = list(STAGES[MOBILISING:])
+        colors = alt.Scale(domain=names, range=list(STAGE_COLORS[MOBILISING:]))
+        return template(alt.Chart(alt.Data(name="region")).mark_area().encode(
+            x=_time_axis(window), y=alt.Y("count:Q", title=f"authorities in {region}",
+                                          stack=True),
+            color=alt.Color("stage:N", scale=colors, sort=names,
+                            legend=alt.Legend(title="stage", orient="right")),
+            order=alt.Order("order:Q"),
+            tooltip=["stage:N", alt.Tooltip("time:Q", format=".2f"), "count:Q"],
+        ).properties(width=width, height=240))
+
+    return _TEMPLATES.get(("region", region, window, width), build)
+
+
+def region_spec(result: RunResult, region: str, approach: str,
+                window: tuple[float, float]) -> dict:
+    """How many of a region's authorities are at each stage of ``approach`` over time."""
+    frame = region_stage_counts(result, region, approach)
+    frame["order"] = frame["stage"].map({s: i for i, s in enumerate(STAGES)})
+    return with_data(_region_template(region, window), region=frame)

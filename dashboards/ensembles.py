@@ -1,0 +1,296 @@
+"""Runs behind comparisons and lessons: ensembles of seeds, paired effects, and their words.
+
+Every run is kept per process (:func:`run_counts`), so what needs the same configuration and
+seed (a comparison, a lesson's what-if, a handout) runs it once. Scenarios compared run the same
+seeds (common random numbers), so a difference comes from the scenario, not from luck of the
+draw. An :class:`Ensemble` is shown with its mean and 90% band (:data:`sim.vocabulary.BAND`),
+and the difference is put in plain words ("under your scenario TS reaches 25% integrating 3.5
+years later"). No Solara here: the tabs and Teach mode call these functions.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from dashboards.settings import Changes, Settings
+from dashboards.style import date_label, region_words, years_words
+from sim.cache import ProcessCache, config_key
+from sim.config import Config
+from sim.data import load_uk
+from sim.errors import InputError
+from sim.model import InnovationModel
+from sim.output.metrics import first_time, value_at
+from sim.vocabulary import APPROACH_NAMES, APPROACHES, BAND, ENDED, MEASURES
+
+MAX_SEEDS = 100
+EFFECT_SEEDS = 20               # paired runs behind every "what if" answer
+EFFECT_YEAR = 2030.0
+_RUNS = ProcessCache(400)       # single runs (about 100 KB each)
+
+
+def run_counts(config: Config, seed: int) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+    """One run of ``config``: what comparisons, effect sentences and handouts count.
+
+    Returns its step-end times, its journeys not ended by step, region, approach and stage,
+    its number of authorities and its region names. Kept per process and read-only, so
+    everything that needs the same configuration and seed runs it once.
+    """
+    def build() -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+        result = InnovationModel(config=config, seed=seed).run()
+        alive = result.region_counts[..., :ENDED].sum(axis=-1, dtype=np.int32)
+        alive.flags.writeable = False
+        return result.times, alive, result.size, list(result.population.regions)
+
+    return _RUNS.get((config_key(config), seed), build)
+
+
+# -- ensembles -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Ensemble:
+    """One scenario run with several seeds.
+
+    Attributes:
+        label: the scenario's name in the page ("your scenario", "historical").
+        command: the ``innovate run`` command of seed 0 (the settings in full).
+        seeds: the seeds run.
+        times: calendar time at the end of each step.
+        shares: share of authorities at or beyond each measure, shape
+            (seeds, steps, approaches, measures) in :data:`sim.vocabulary.MEASURES` order.
+        dt: step length in years.
+        wall_time: seconds spent running.
+    """
+
+    label: str
+    command: str
+    seeds: tuple[int, ...]
+    times: np.ndarray
+    shares: np.ndarray
+    dt: float
+    wall_time: float
+
+    def series(self, approach: str, measure: str) -> np.ndarray:
+        """Shares of one approach and measure, shape (seeds, steps)."""
+        return self.shares[:, :, APPROACHES.index(approach), list(MEASURES).index(measure)]
+
+    def band(self, approach: str, measure: str) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Mean and the two quantiles of :data:`BAND` over seeds at every step."""
+        values = self.series(approach, measure)
+        low, high = np.quantile(values, BAND, axis=0)
+        return values.mean(axis=0), low, high
+
+
+def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
+                 progress: Callable[[int, int], None] | None = None) -> Ensemble:
+    """Run ``settings`` once per seed (the settings' own seed is ignored).
+
+    ``seeds`` is a count (seeds 0..n-1) or a list. Invalid settings raise
+    :class:`sim.errors.InputError` before anything runs.
+    """
+    seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
+    if not 1 <= len(seed_list) <= MAX_SEEDS:
+        raise InputError(f"seeds: choose from 1 to {MAX_SEEDS} seeds (got {len(seed_list)})")
+    config = settings.config()
+    started = time.perf_counter()
+    shares = []
+    times = None
+    for k, seed in enumerate(seed_list):
+        times, alive, size, _ = run_counts(config, seed)
+        uk = alive.sum(axis=1)          # (steps, approaches, stages)
+        shares.append(np.stack([uk[..., first:].sum(axis=-1) for first in MEASURES.values()],
+                               axis=-1) / size)
+        if progress is not None:
+            progress(k + 1, len(seed_list))
+    command = settings.command_line()
+    return Ensemble(label=label, command=command, seeds=tuple(seed_list), times=times,
+                    shares=np.array(shares), dt=config.time.dt,
+                    wall_time=time.perf_counter() - started)
+
+
+def scenario_pair(mine: Settings, other: Settings, seeds: int, other_label: str,
+                  progress: Callable[[float], None] | None = None
+                  ) -> tuple[Ensemble, Ensemble]:
+    """Your scenario and another, over the same seeds; ``progress`` gets 0-100 (percent)."""
+    def share(offset: float) -> Callable[[int, int], None] | None:
+        if progress is None:
+            return None
+        return lambda k, total: progress(offset + 50.0 * k / total)
+
+    return (run_ensemble(mine, seeds, "your scenario", progress=share(0)),
+            run_ensemble(other, seeds, other_label, progress=share(50)))
+
+
+def reach_time(ensemble: Ensemble, approach: str, measure: str, threshold: float) -> float:
+    """First time the *mean* share reaches ``threshold`` (NaN if not within the window)."""
+    mean = ensemble.series(approach, measure).mean(axis=0)
+    return first_time(ensemble.times, mean, threshold)
+
+
+def runs_reaching(ensemble: Ensemble, approach: str, measure: str, threshold: float) -> int:
+    """How many seeds reach ``threshold`` within the window."""
+    values = ensemble.series(approach, measure)
+    return int((values.max(axis=1) >= threshold - 1e-9).sum())
+
+
+def _pct(value: float) -> str:
+    return f"{100 * value:.0f}%"
+
+
+def difference_sentence(a: Ensemble, b: Ensemble, approach: str, measure: str,
+                        threshold: float) -> str:
+    """The difference between two scenarios for one approach, in plain words."""
+    ta, tb = (reach_time(e, approach, measure, threshold) for e in (a, b))
+    what = f"{approach} reaches {_pct(threshold)} {measure}"
+    end = date_label(float(a.times[-1]))
+    n_a, n_b = (runs_reaching(e, approach, measure, threshold) for e in (a, b))
+    runs = (f" ({n_a} of {len(a.seeds)} runs of {a.label} and {n_b} of {len(b.seeds)} runs of "
+            f"{b.label} get there by {end}.)")
+    if math.isnan(ta) and math.isnan(tb):
+        return (f"Under neither scenario does {approach} reach {_pct(threshold)} {measure} on "
+                f"average by {end}." + runs)
+    if math.isnan(ta):
+        return (f"Under {a.label}, {approach} does not reach {_pct(threshold)} {measure} on "
+                f"average by {end}; under {b.label} it does by {date_label(tb)}." + runs)
+    if math.isnan(tb):
+        return (f"Under {a.label}, {what} by {date_label(ta)}; under {b.label} it does not "
+                f"on average by {end}." + runs)
+    delta = ta - tb
+    if abs(delta) < a.dt / 2:
+        return (f"Under {a.label}, {what} at the same time as under {b.label} "
+                f"({date_label(ta)})." + runs)
+    direction = "later" if delta > 0 else "earlier"
+    return (f"Under {a.label}, {what} {years_words(delta)} {direction} than under {b.label} "
+            f"({date_label(ta)} against {date_label(tb)}, on average over the runs)." + runs)
+
+
+def share_sentence(a: Ensemble, b: Ensemble, approach: str, measure: str,
+                   year: float = 2030.0) -> str:
+    """The share at ``year`` under each scenario, with its 90% range ('' outside the run)."""
+    parts = []
+    for e in (a, b):
+        values = np.array([value_at(e.times, s, year) for s in e.series(approach, measure)])
+        if np.isnan(values).all():
+            return ""
+        low, high = np.quantile(values, BAND)
+        parts.append(f"{_pct(values.mean())} under {e.label} (90% of runs {_pct(low)} to "
+                     f"{_pct(high)})")
+    return f"In {year:.0f}, {approach} {measure}: " + "; ".join(parts) + "."
+
+
+def comparison_sentences(a: Ensemble, b: Ensemble, measure: str, threshold: float
+                         ) -> tuple[list[str], list[str]]:
+    """For every approach: when each scenario reaches ``threshold``; then the shares in 2030."""
+    return ([difference_sentence(a, b, approach, measure, threshold) for approach in APPROACHES],
+            [s for s in (share_sentence(a, b, approach, measure) for approach in APPROACHES)
+             if s])
+
+
+# -- what if: paired runs ------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Effect:
+    """The effect of a change, from paired runs with the same seeds.
+
+    Attributes:
+        label: the change in words.
+        approach, measure, year: what is counted (authorities at or beyond ``measure``, not
+            ended, at ``year``).
+        region: the region counted besides the UK.
+        base, changed: counts per seed, shape (seeds, 2): the region, then the UK.
+        region_size: authorities in the region.
+    """
+
+    label: str
+    approach: str
+    measure: str
+    year: float
+    region: str
+    base: np.ndarray
+    changed: np.ndarray
+    region_size: int
+
+    def difference(self, scope: int) -> tuple[float, float, float]:
+        """Mean paired difference and its :data:`BAND` quantiles (scope 0 region, 1 UK)."""
+        diff = self.changed[:, scope] - self.base[:, scope]
+        low, high = np.quantile(diff, BAND)
+        return float(diff.mean()), float(low), float(high)
+
+    def sentence(self) -> str:
+        """The effect in plain words, for the region and for the UK."""
+        mean_r, low_r, high_r = self.difference(0)
+        mean_uk, low_uk, high_uk = self.difference(1)
+        doing = {"engaged": "engaged with", "implementing": "at Developing or beyond with",
+                 "integrating": "at Integrating or beyond with"}[self.measure]
+        return (f"With {self.label}: in {self.year:.0f}, on average {_signed(mean_r)} of the "
+                f"{self.region_size} authorities in {region_words(self.region)} are {doing} "
+                f"{APPROACH_NAMES[self.approach]} ({self.base[:, 0].mean():.1f} without the "
+                f"change; in {runs_in_band(len(self.base))} of {len(self.base)} runs the "
+                f"difference was {_between(low_r, high_r)}"
+                f"{_unclear(low_r, high_r)}), and {_signed(mean_uk)} across the UK "
+                f"({_between(low_uk, high_uk)}{_unclear(low_uk, high_uk)}).")
+
+
+def runs_in_band(runs: int) -> int:
+    """How many of ``runs`` paired runs fall inside the band of :data:`BAND` (18 of 20)."""
+    return round(runs * round(100 * (BAND[1] - BAND[0])) / 100)
+
+
+def _signed(value: float) -> str:
+    if abs(value) < 0.05:
+        return "no more and no fewer"
+    return f"{abs(value):.1f} {'more' if value > 0 else 'fewer'}"
+
+
+def _unclear(low: float, high: float) -> str:
+    return "; too small to tell apart from chance" if low < 0 < high else ""
+
+
+def difference_words(value: float) -> str:
+    """A difference in authorities in words: '1.9 more', '0.3 fewer', 'no change'."""
+    return "no change" if abs(value) < 0.05 else _signed(value)
+
+
+def _between(low: float, high: float) -> str:
+    if abs(high - low) < 0.05:
+        return _signed(low)
+    return f"between {difference_words(low)} and {difference_words(high)}"
+
+
+def counts_at(settings: Settings, seeds: int, region: str, approach: str, measure: str,
+              year: float) -> np.ndarray:
+    """Authorities at or beyond ``measure`` (not ended) at ``year``, region and UK.
+
+    One row per seed 0..seeds-1: shape (seeds, 2).
+    """
+    config = settings.config()
+    a, first = APPROACHES.index(approach), MEASURES[measure]
+    out = np.zeros((seeds, 2))
+    for seed in range(seeds):
+        times, alive, _, regions = run_counts(config, seed)
+        k = int(np.searchsorted(times, year + 1e-9) - 1)
+        if k < 0 or math.isnan(year):
+            raise InputError(f"year: {year} is outside the run")
+        by_region = alive[k, :, a, first:].sum(axis=1)
+        out[seed] = by_region[regions.index(region)], by_region.sum()
+    return out
+
+
+def effect(settings: Settings, changes: Changes, label: str, region: str, approach: str,
+           seeds: int = EFFECT_SEEDS, measure: str = "integrating", year: float = EFFECT_YEAR,
+           base: np.ndarray | None = None) -> Effect:
+    """What ``changes`` do to ``settings``, over ``seeds`` paired runs.
+
+    Every run is kept (:func:`run_counts`), so the runs without the change are run once for all
+    the changes tried. ``base`` (from :func:`counts_at`) may be given.
+    """
+    if base is None:
+        base = counts_at(settings, seeds, region, approach, measure, year)
+    changed = counts_at(settings.with_changes(changes), seeds, region, approach, measure, year)
+    size = int((load_uk().authorities["region_name"] == region).sum())
+    return Effect(label=label, approach=approach, measure=measure, year=year, region=region,
+                  base=base, changed=changed, region_size=size)

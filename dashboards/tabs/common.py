@@ -1,0 +1,46 @@
+"""Components shared by the tabs and Teach mode: a Vega-Lite chart, and runs under way."""
+
+from __future__ import annotations
+
+import solara
+import solara.widgets
+
+
+class Spec:
+    """A Vega-Lite spec for :func:`VegaChart` (from :mod:`dashboards.charts`).
+
+    The renderer walks every argument of every component on each render, looking for child
+    elements; a spec holds thousands of data rows, so it travels inside this opaque holder
+    (compared by identity: make it once per change, e.g. in ``solara.use_memo``).
+    """
+
+    __slots__ = ("value",)
+
+    def __init__(self, value: dict):
+        self.value = value
+
+
+@solara.component
+def VegaChart(spec: Spec):
+    """Show a Vega-Lite spec (Solara's VegaLite widget: Vega loads from the local asset cache).
+
+    The widget is created with its spec: a widget that first appears empty and receives its
+    spec later can be drawn empty in between, which vega-embed rejects.
+    """
+    return solara.widgets.VegaLite.element(spec=spec.value, listen_to_click=False,
+                                           listen_to_hover=False)
+
+
+@solara.component
+def RunStatus(pending: bool, text: str, error: str | None = None, progress: float = 0.0):
+    """Progress while runs are under way, and the error if they failed.
+
+    Always one element (a column), so the results drawn after it keep their widgets while a
+    new run is under way: a chart destroyed mid-draw makes vega-embed throw in the browser.
+    """
+    with solara.Column(gap="4px"):
+        if pending:
+            solara.ProgressLinear(progress or True)
+            solara.Text(text)
+        if error:
+            solara.Error(error)
