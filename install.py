@@ -2,7 +2,8 @@
 
 Run it with any Python 3 (3.6 or newer; it uses only the standard library):
 
-    python3 install.py run [ARGS...]    install, then `innovate run ARGS` (the historical preset)
+    python3 install.py run [ARGS...]    install, then `innovate run ARGS` (by default the
+                                        calibrated history, historical-calibrated)
     python3 install.py test [ARGS...]   install with the test extra, Chromium and the
                                         dashboard's JavaScript, then `python -m pytest ARGS`
     python3 install.py                  install only

@@ -13,6 +13,7 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import altair as alt
+import numpy as np
 import pandas as pd
 
 from dashboards.frames import (
@@ -37,14 +38,27 @@ from dashboards.style import (
     approach_label,
 )
 from sim.cache import ProcessCache
+from sim.output.plots import INPUT_COLOR, observation_kind
 from sim.output.results import RunResult
-from sim.vocabulary import APPROACH_NAMES, APPROACHES, MOBILISING, NOT_STARTED, STAGES, WIDER
+from sim.vocabulary import (
+    APPROACH_NAMES,
+    APPROACHES,
+    MOBILISING,
+    NOT_STARTED,
+    OBSERVATION_KEYS,
+    OBSERVATION_KINDS,
+    STAGES,
+    WIDER,
+)
 
 if TYPE_CHECKING:
     from dashboards.ensembles import Ensemble
     from dashboards.session import Session
 
 _TEMPLATES = ProcessCache(64)       # validated specs without their data, by chart and shape
+# The colours of the simulated series and their record (Vega's "dark2" scheme).
+SERIES_COLORS = ("#1b9e77", "#d95f02", "#7570b3", "#e7298a", "#66a61e", "#e6ab02", "#a6761d",
+                 "#666666")
 
 
 def template(chart: alt.TopLevelMixin) -> dict:
@@ -124,6 +138,97 @@ def _session_window(session: Session) -> tuple[float, float]:
     return (float(session.times[0]), float(session.times[-1]))
 
 
+# -- observations (the record) ------------------------------------------------------------------
+
+# The shape of each kind of observation in the charts' key; a band's is a bar through a hollow
+# square (an SVG path in Vega's unit square), drawn on the band's own bar with caps.
+OBSERVATION_SHAPES: dict[str, str] = {
+    "point": "circle",
+    "band": "M0,-1L0,-0.5M-0.5,-0.5L0.5,-0.5L0.5,0.5L-0.5,0.5L-0.5,-0.5M0,0.5L0,1",
+    "lower": "triangle-up",
+    "upper": "triangle-down",
+    "input": "diamond",
+}
+OBSERVATION_FILLS: dict[str, str] = {"point": "#000000", "band": "#ffffff", "lower": "#000000",
+                                     "upper": "#000000", "input": INPUT_COLOR}
+KEY_TITLE = "the record"            # the title of the charts' key to the observations
+ARROW_PX = 16                       # length of a bound's arrow, in pixels
+
+
+def observation_layers(points: pd.DataFrame, colors: alt.Scale | None = None,
+                       keys: list[str] | None = None) -> list[alt.Chart]:
+    """The observations of one panel (rows of :func:`observed_points`) as Vega-Lite layers.
+
+    Each kind has its own shape in a key of plain words (:data:`OBSERVATION_SHAPES`,
+    :data:`sim.vocabulary.OBSERVATION_KEYS`): a count a filled circle, a band a bar with caps
+    from low to high around a hollow square at the value, a lower bound a triangle up at
+    ``low`` with an arrow up (at least), an upper bound a triangle down at ``high`` with an arrow
+    down (at most), a seeded input a grey diamond. The tooltip is the observation as a sentence.
+    With ``colors`` (the scale of the ``series`` column) bars, arrows and outlines take the
+    colour of their series; otherwise they are black. ``keys`` (default: those of ``points``)
+    are the key's entries: give every panel of a chart the same, as the panels share the key.
+    """
+    keys = observation_keys(points) if keys is None else keys
+    frame = points.assign(kind=[observation_kind(k) for k in points["kind"]],
+                          low=points["low"].where(np.isfinite(points["low"])),
+                          high=points["high"].where(np.isfinite(points["high"])))
+    columns = ["time", "y", "low", "high", "kind", "key", "text"] + (
+        ["series"] if colors is not None else [])
+    frame = frame[columns]
+    ink = (alt.Color("series:N", scale=colors, legend=None) if colors is not None
+           else alt.value("#000000"))
+    x, tip = alt.X("time:Q"), [alt.Tooltip("text:N", title=KEY_TITLE)]
+    layers = []
+    bands = frame[frame["kind"] == "band"].dropna(subset=["low", "high"])
+    if len(bands):
+        bars = alt.Chart(bands)
+        layers.append(bars.mark_rule(strokeWidth=1.6).encode(x=x, y="low:Q", y2="high:Q",
+                                                             color=ink, tooltip=tip))
+        for end in ("low", "high"):
+            layers.append(bars.mark_tick(orient="horizontal", size=10, thickness=1.6).encode(
+                x=x, y=f"{end}:Q", color=ink, tooltip=tip))
+    for kind, up in (("lower", -ARROW_PX), ("upper", ARROW_PX)):
+        bound = frame[frame["kind"] == kind]
+        if len(bound):
+            arrows = alt.Chart(bound)
+            layers.append(arrows.mark_rule(strokeWidth=1.6, y2Offset=up).encode(
+                x=x, y="y:Q", y2="y:Q", color=ink, tooltip=tip))
+            layers.append(arrows.mark_point(
+                shape="triangle-up" if kind == "lower" else "triangle-down", size=22,
+                filled=True, yOffset=up, opacity=1).encode(x=x, y="y:Q", color=ink))
+    scale = {"domain": keys,
+             "range": [OBSERVATION_SHAPES[k] for k in OBSERVATION_KINDS
+                       if OBSERVATION_KEYS[k] in keys]}
+    fills = [OBSERVATION_FILLS[k] for k in OBSERVATION_KINDS if OBSERVATION_KEYS[k] in keys]
+    legend = alt.Legend(title=KEY_TITLE, orient="bottom")
+    shape = alt.Shape("key:N", scale=alt.Scale(**scale), sort=keys, legend=legend)
+    fill = alt.Fill("key:N", scale=alt.Scale(domain=keys, range=fills), sort=keys, legend=legend)
+    markers = alt.Chart(frame).mark_point(size=85, strokeWidth=1.6, opacity=1)
+    # the key's outlines are black (the key's own layer); a series' markers are drawn again on
+    # top, outlined in the series' colour
+    layers.append(markers.encode(
+        x=x, y="y:Q", shape=shape, fill=fill, tooltip=tip,
+        stroke=alt.Stroke("key:N", scale=alt.Scale(domain=keys, range=["#000000"] * len(keys)),
+                          sort=keys, legend=legend)))
+    if colors is not None:
+        layers.append(markers.encode(x=x, y="y:Q", shape=shape, fill=fill, color=ink,
+                                     tooltip=tip))
+    return layers
+
+
+def observation_keys(points: pd.DataFrame) -> list[str]:
+    """The key's words of the kinds present in ``points``, in the order of the kinds."""
+    present = {observation_kind(k) for k in points["kind"]}
+    return [OBSERVATION_KEYS[k] for k in OBSERVATION_KINDS if k in present]
+
+
+def observation_description(points: pd.DataFrame) -> str:
+    """The observations as sentences, one after another: a chart's text alternative."""
+    if not len(points):
+        return "No published count for this area."
+    return " ".join(points["text"])
+
+
 # -- Uptake tab ----------------------------------------------------------------------------------
 
 def _uptake_template(scope: str, size: int, window: tuple[float, float], width: int = 280
@@ -147,17 +252,13 @@ def _uptake_template(scope: str, size: int, window: tuple[float, float], width: 
             layers = [area]
             mine = points[points["approach"] == approach]
             if len(mine):
-                mine = mine.assign(label=mine["measure"] + " (observed)")[
-                    ["time", "value", "low", "high", "label", "source"]]
-                layers.append(alt.Chart(mine).mark_rule(color="black").encode(
-                    x="time:Q", y="low:Q", y2="high:Q"))
-                layers.append(alt.Chart(mine).mark_point(
-                    shape="diamond", filled=True, color="black", size=70).encode(
-                    x="time:Q", y="value:Q",
-                    tooltip=["label:N", "value:Q", "low:Q", "high:Q", "source:N"]))
+                layers += observation_layers(mine, keys=observation_keys(points))
             panels.append(alt.layer(*layers).properties(
                 title=approach_label(approach), width=width, height=230))
-        return template(alt.hconcat(*panels).resolve_scale(color="shared"))
+        return template(alt.hconcat(*panels).resolve_scale(
+            color="shared", shape="shared", fill="shared", stroke="shared").properties(
+            description=f"Authorities at each stage over time, {scope}. "
+                        f"{observation_description(points)}"))
 
     return _TEMPLATES.get(("uptake", scope, size, window, width), build)
 
@@ -171,27 +272,27 @@ def uptake_spec(result: RunResult, scope: str = "UK") -> dict:
 def _record_template(window: tuple[float, float], width: int = 280) -> dict:
     """Simulated lines (data set ``record_<A>``) against the observed points."""
     def build() -> dict:
-        points = observed_points().assign(series=lambda d: d["measure"] + ", " + d["scope"])
+        points = observed_points(named=False).assign(
+            series=lambda d: d["measure"] + ", " + d["scope"])
         series = sorted(points["series"].unique())
-        colors = alt.Scale(domain=series, scheme="dark2")
+        colors = alt.Scale(domain=series, range=[SERIES_COLORS[i % len(SERIES_COLORS)]
+                                                 for i in range(len(series))])
         panels = []
         for approach in APPROACHES:
             line = alt.Chart(alt.Data(name=f"record_{approach}")).mark_line(
                 interpolate="step-before").encode(
                 x=_time_axis(window, tickMinStep=1), y=alt.Y("count:Q", title="authorities"),
                 color=alt.Color("series:N", scale=colors,
-                                legend=alt.Legend(title="simulated (line) and observed (point)",
+                                legend=alt.Legend(title="simulated (line) and its record",
                                                   orient="bottom", titleLimit=400)))
-            mine = points[points["approach"] == approach][
-                ["time", "value", "low", "high", "series", "source"]]
-            rule = alt.Chart(mine).mark_rule().encode(
-                x="time:Q", y="low:Q", y2="high:Q", color=alt.Color("series:N", scale=colors))
-            dots = alt.Chart(mine).mark_point(filled=True, size=70, shape="diamond").encode(
-                x="time:Q", y="value:Q", color=alt.Color("series:N", scale=colors),
-                tooltip=["series:N", "value:Q", "low:Q", "high:Q", "source:N"])
-            panels.append(alt.layer(line, rule, dots).properties(
+            mine = points[points["approach"] == approach]
+            panels.append(alt.layer(line, *observation_layers(
+                mine, colors, observation_keys(points))).properties(
                 title=APPROACH_NAMES[approach], width=width, height=180))
-        return template(alt.hconcat(*panels).resolve_scale(color="shared"))
+        return template(alt.hconcat(*panels).resolve_scale(
+            color="shared", shape="shared", fill="shared", stroke="shared").properties(
+            description="Simulated counts against the record. "
+                        f"{observation_description(points)}"))
 
     return _TEMPLATES.get(("record", window, width), build)
 

@@ -17,12 +17,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboards.settings import Changes, Settings
+from dashboards.settings import Changes, Settings, preset_config
 from dashboards.style import date_label, region_words, years_words
 from sim.cache import ProcessCache, config_key
 from sim.config import Config
+from sim.config.loading import scenario_file
+from sim.config.posterior import (
+    Posterior,
+    config_for_draw,
+    has_posterior,
+    load_posterior,
+    parameter_value,
+    posterior_draws,
+    posterior_path,
+)
 from sim.data import load_uk
 from sim.errors import InputError
+from sim.io import read_toml
 from sim.model import InnovationModel
 from sim.output.metrics import first_time, value_at
 from sim.vocabulary import APPROACH_NAMES, APPROACHES, BAND, ENDED, MEASURES
@@ -31,6 +42,7 @@ MAX_SEEDS = 100
 EFFECT_SEEDS = 20               # paired runs behind every "what if" answer
 EFFECT_YEAR = 2030.0
 _RUNS = ProcessCache(400)       # single runs (about 100 KB each)
+_POSTERIORS = ProcessCache(16)  # posteriors of presets (they do not change while serving)
 
 
 def run_counts(config: Config, seed: int) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
@@ -64,6 +76,9 @@ class Ensemble:
             (seeds, steps, approaches, measures) in :data:`sim.vocabulary.MEASURES` order.
         dt: step length in years.
         wall_time: seconds spent running.
+        posterior: the posterior the runs drew their parameters from (its preset's name), or
+            None when every run uses the settings' own parameters.
+        draws: the posterior draw of each seed (empty without a posterior).
     """
 
     label: str
@@ -73,6 +88,8 @@ class Ensemble:
     shares: np.ndarray
     dt: float
     wall_time: float
+    posterior: str | None = None
+    draws: tuple[int, ...] = ()
 
     def series(self, approach: str, measure: str) -> np.ndarray:
         """Shares of one approach and measure, shape (seeds, steps)."""
@@ -85,44 +102,119 @@ class Ensemble:
         return values.mean(axis=0), low, high
 
 
+def preset_posterior(preset: str) -> Posterior | None:
+    """The calibration's posterior of a preset, or None.
+
+    The posterior beside the preset (``<preset>.posterior.csv``); else, for a preset built on a
+    calibrated one (``extends = "historical-calibrated"``, directly or through other presets)
+    that keeps every calibrated value, that preset's posterior: a scenario of the calibrated
+    history carries the calibration's uncertainty as the history does, so a comparison of the
+    two is paired draw by draw. Kept per process until the file changes. A posterior file that
+    is there but cannot be read raises :class:`sim.errors.InputError`.
+    """
+    owner = _posterior_owner(preset)
+    if owner is None:
+        return None
+    return _posterior_of(owner)
+
+
+def _posterior_of(preset: str) -> Posterior:
+    path = posterior_path(preset)
+    return _POSTERIORS.get((str(path), path.stat().st_mtime_ns), lambda: load_posterior(preset))
+
+
+def _posterior_owner(preset: str, seen: tuple[str, ...] = ()) -> str | None:
+    """The preset whose posterior ``preset`` uses: itself, a calibrated ancestor, or None."""
+    if has_posterior(preset):
+        return preset
+    try:
+        _, raw = read_toml(scenario_file(preset))
+    except InputError:
+        return None
+    parent = raw.get("extends")
+    if not isinstance(parent, str) or parent.endswith(".toml") or parent in seen:
+        return None
+    owner = _posterior_owner(parent, (*seen, preset))
+    if owner is None:
+        return None
+    mine, theirs = preset_config(preset), preset_config(owner)
+    keys = _posterior_of(owner).keys
+    if any(parameter_value(mine, key) != parameter_value(theirs, key) for key in keys):
+        return None                 # the preset sets a calibrated value itself
+    return owner
+
+
 def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
-                 progress: Callable[[int, int], None] | None = None) -> Ensemble:
+                 progress: Callable[[int, int], None] | None = None,
+                 posterior: Posterior | None = None) -> Ensemble:
     """Run ``settings`` once per seed (the settings' own seed is ignored).
 
-    ``seeds`` is a count (seeds 0..n-1) or a list. Invalid settings raise
-    :class:`sim.errors.InputError` before anything runs.
+    ``seeds`` is a count (seeds 0..n-1) or a list. With a ``posterior``, each seed's run
+    draws the calibrated parameters from it (:func:`sim.config.posterior.posterior_draws`:
+    the seed picks the draw), except those the settings change from the preset. Invalid
+    settings raise :class:`sim.errors.InputError` before anything runs.
     """
     seed_list = list(range(seeds)) if isinstance(seeds, int) else [int(s) for s in seeds]
     if not 1 <= len(seed_list) <= MAX_SEEDS:
         raise InputError(f"seeds: choose from 1 to {MAX_SEEDS} seeds (got {len(seed_list)})")
     config = settings.config()
+    draws: list[int] = []
+    configs = [config] * len(seed_list)
+    if posterior is not None:
+        keep = [key for key, _ in settings.overrides()]
+        draws = posterior_draws(posterior, seed_list)
+        configs = [config_for_draw(config, posterior, draw, keep) for draw in draws]
     started = time.perf_counter()
     shares = []
     times = None
-    for k, seed in enumerate(seed_list):
-        times, alive, size, _ = run_counts(config, seed)
+    for k, (seed, run_config) in enumerate(zip(seed_list, configs, strict=True)):
+        times, alive, size, _ = run_counts(run_config, seed)
         uk = alive.sum(axis=1)          # (steps, approaches, stages)
         shares.append(np.stack([uk[..., first:].sum(axis=-1) for first in MEASURES.values()],
                                axis=-1) / size)
         if progress is not None:
             progress(k + 1, len(seed_list))
     command = settings.command_line()
+    if posterior is not None:
+        command += f" --posterior {posterior.name}"
     return Ensemble(label=label, command=command, seeds=tuple(seed_list), times=times,
                     shares=np.array(shares), dt=config.time.dt,
-                    wall_time=time.perf_counter() - started)
+                    wall_time=time.perf_counter() - started,
+                    posterior=None if posterior is None else posterior.name,
+                    draws=tuple(draws))
 
 
 def scenario_pair(mine: Settings, other: Settings, seeds: int, other_label: str,
-                  progress: Callable[[float], None] | None = None
+                  progress: Callable[[float], None] | None = None,
+                  posteriors: tuple[Posterior | None, Posterior | None] = (None, None)
                   ) -> tuple[Ensemble, Ensemble]:
-    """Your scenario and another, over the same seeds; ``progress`` gets 0-100 (percent)."""
+    """Your scenario and another, over the same seeds; ``progress`` gets 0-100 (percent).
+
+    ``posteriors`` (yours, the other's): each ensemble with one draws its calibrated
+    parameters from it, one draw per seed (:func:`run_ensemble`).
+    """
     def share(offset: float) -> Callable[[int, int], None] | None:
         if progress is None:
             return None
         return lambda k, total: progress(offset + 50.0 * k / total)
 
-    return (run_ensemble(mine, seeds, "your scenario", progress=share(0)),
-            run_ensemble(other, seeds, other_label, progress=share(50)))
+    return (run_ensemble(mine, seeds, "your scenario", progress=share(0),
+                         posterior=posteriors[0]),
+            run_ensemble(other, seeds, other_label, progress=share(50),
+                         posterior=posteriors[1]))
+
+
+def posterior_sentence(a: Ensemble, b: Ensemble) -> str:
+    """Which runs draw their parameters from a calibration's posterior ('' if none do)."""
+    drawing = [e for e in (a, b) if e.posterior is not None]
+    if not drawing:
+        return ""
+    who = " and ".join(f"{e.label}" for e in drawing)
+    names = sorted({e.posterior for e in drawing})
+    return (f"The runs of {who} draw their parameters from the calibration's posterior "
+            f"({', '.join(f'{n}.posterior.csv' for n in names)}): each seed uses its own "
+            "draw, so the bands show the uncertainty of the calibrated parameters as well as "
+            "chance.")
 
 
 def reach_time(ensemble: Ensemble, approach: str, measure: str, threshold: float) -> float:

@@ -39,7 +39,7 @@ from dashboards.style import (
     date_label,
     stage_legend,
 )
-from sim.output.plots import pyplot
+from sim.output.plots import draw_observations, observation_handles, pyplot
 from sim.output.results import RunResult
 from sim.vocabulary import APPROACH_NAMES, APPROACHES, MOBILISING, STAGES, STATUSES, WIDER
 
@@ -111,13 +111,18 @@ def map_png(session: Session, approach: str, k: int | None = None) -> bytes:
 
 
 def uptake_png(result: RunResult, scope: str = "UK") -> bytes:
-    """Authorities at each stage of each approach over time, with the observed points."""
+    """Authorities at each stage of each approach over time, with the scope's observations.
+
+    The observations are drawn as their kinds say (:func:`sim.output.plots.draw_observations`),
+    with one legend entry per kind present.
+    """
     frame = scope_stage_counts(result, scope)
     points = observed_points(scope)
     size = scope_size(result, scope)
     downwards = range(WIDER, MOBILISING - 1, -1)      # Wider system change at the bottom
     fig = pyplot().Figure(figsize=(13, 4.4))
     axes = fig.subplots(1, 3, sharey=True)
+    kinds: list[str] = []
     for ax, approach in zip(axes, APPROACHES, strict=True):
         mine = frame[frame["approach"] == approach]
         times = np.sort(mine["time"].unique())
@@ -125,19 +130,17 @@ def uptake_png(result: RunResult, scope: str = "UK") -> bytes:
                   for s in downwards]
         ax.stackplot(times, *stacks, colors=[STAGE_COLORS[s] for s in downwards], step="pre",
                      labels=[STAGES[s] for s in downwards])
-        obs = points[points["approach"] == approach]
-        if len(obs):
-            ax.errorbar(obs["time"], obs["value"], yerr=[obs["value"] - obs["low"],
-                                                         obs["high"] - obs["value"]],
-                        fmt="D", color="black", markersize=5, capsize=2, label="observed")
+        kinds += draw_observations(ax, points[points["approach"] == approach], color=INK)
         ax.set_title(approach_label(approach), fontsize=10)
         ax.set_xlim(result.config.time.start, result.config.time.end)
         ax.set_ylim(0, size)
         ax.set_xlabel("year")
     axes[0].set_ylabel(f"authorities ({scope}, {size} in all)")
     handles, labels = axes[0].get_legend_handles_labels()
-    fig.legend(handles[::-1], labels[::-1], loc="lower center", ncol=7, fontsize=8,
-               frameon=False, bbox_to_anchor=(0.5, -0.06))
+    marks = observation_handles(kinds, color=INK)
+    fig.legend(handles[::-1] + marks, labels[::-1] + [m.get_label() for m in marks],
+               loc="lower center", ncol=6, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.5, -0.11 if marks else -0.06))
     fig.suptitle(f"Uptake by stage, {scope} (seed {result.seed}, scenario "
                  f"{result.config.name})", fontsize=11)
     return _export_png(fig)

@@ -10,7 +10,7 @@ downloads and the handouts all read the same numbers. :func:`run_tables` and
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -19,14 +19,20 @@ from dashboards.boundaries import ATTRIBUTION as MAP_ATTRIBUTION
 from dashboards.style import CONDITION_LABELS, KIND_WORDS, SCORES, date_label, quarter_label
 from sim.data import ATTRIBUTION, load_uk
 from sim.output.metrics import measure_counts
+from sim.output.plots import observation_kind, observation_y
 from sim.output.results import RunResult
 from sim.vocabulary import (
+    APPROACH_NAMES,
     APPROACHES,
     ENDED,
+    MEASURE_PHRASES,
     MEASURES,
     MOBILISING,
     NATIONS,
     NOT_STARTED,
+    OBSERVATION_KEYS,
+    OBSERVATION_KINDS,
+    SCOPE_COUNCILS,
     SCOPES,
     STAGES,
     STATUSES,
@@ -98,19 +104,85 @@ def region_stage_counts(result: RunResult, region: str, approach: str) -> pd.Dat
     return pd.concat(rows, ignore_index=True)
 
 
-def observed_points(scope: str | None = None) -> pd.DataFrame:
-    """The observed historical points (``sim/data/observed_patterns.csv``), or one scope's."""
+def observed_points(scope: str | None = None, named: bool = True) -> pd.DataFrame:
+    """The observations (``load_uk().observed``), or one scope's, ready to draw and to read.
+
+    Besides the observation model's columns (kind, value, low, high ...), ``y`` is where the
+    marker sits (:func:`sim.output.plots.observation_y`), ``key`` the kind in the chart's key
+    (:data:`sim.vocabulary.OBSERVATION_KEYS`) and ``text`` the observation as a sentence
+    (:func:`observation_sentence`). ``named=False`` leaves out the observations of one named
+    authority's journey (``scope`` an agent_id), which are not counts.
+    """
     frame = load_uk().observed.copy()
     if scope is not None:
         frame = frame[frame["scope"] == scope]
-    return frame.reset_index(drop=True)
+    if not named:
+        frame = frame[frame["scope"].isin(list(SCOPES))]
+    frame = frame.reset_index(drop=True)
+    kinds = [observation_kind(k) for k in frame["kind"]]
+    return frame.assign(
+        y=[observation_y(k, v, lo, hi) for k, v, lo, hi in
+           zip(kinds, frame["value"], frame["low"], frame["high"], strict=True)],
+        key=[OBSERVATION_KEYS[k] for k in kinds],
+        text=[observation_sentence(row) for row in frame.itertuples(index=False)])
+
+
+def _round(x: float) -> str:
+    return f"{x:,.0f}"
+
+
+def observation_sentence(row: Any) -> str:
+    """One observation in plain words, with its source: the chart's text alternative.
+
+    For example 'Published: at least 55 English and Welsh councils engaged with Contextual
+    Safeguarding by January 2022 (source: ...)'. The kind's words are those of
+    :data:`sim.vocabulary.OBSERVATION_KINDS`; a seeded input says it is not a target.
+    ``row`` has the attributes kind, value, low, high, approach, measure, scope, time, source.
+    """
+    kind = observation_kind(str(row.kind))
+    word = OBSERVATION_KINDS[kind]
+    y = observation_y(kind, row.value, row.low, row.high)
+    if row.scope not in SCOPES:
+        return _authority_sentence(row, kind, y)
+    if kind == "band":
+        amount, many = f"{word} {_round(row.low)} and {_round(row.high)}", True
+    else:
+        amount, many = f"{word} {_round(y)}", round(y) != 1
+    one, several = SCOPE_COUNCILS[row.scope]
+    what = (f"{several if many else one} {MEASURE_PHRASES[row.measure]} "
+            f"{APPROACH_NAMES[row.approach]} by {date_label(float(row.time))}")
+    return _said(kind, f"{_round(y) if kind == 'input' else amount} {what}", row.source)
+
+
+def _authority_sentence(row: Any, kind: str, y: float) -> str:
+    """An observation of one named authority's journey (1 at or beyond the stage, 0 not)."""
+    names = dict(zip(load_uk().authorities["agent_id"], load_uk().authorities["name"],
+                     strict=True))
+    name = names.get(row.scope, row.scope)
+    what = (f"{name} {'' if y >= 0.5 else 'not yet '}{MEASURE_PHRASES[row.measure]} "
+            f"{APPROACH_NAMES[row.approach]} by {date_label(float(row.time))}")
+    return _said(kind, what, row.source)
+
+
+def _said(kind: str, what: str, source: str) -> str:
+    """An observation's sentence: seeded input, assumption or published figure, with source."""
+    if kind == "input":
+        return (f"A {OBSERVATION_KINDS[kind]} input, not a target: {what} (the model is set up "
+                f"to match it; source: {source})")
+    said = "Assumed, as no count is published" if _assumed(source) else "Published"
+    return f"{said}: {what} (source: {source})"
+
+
+def _assumed(source: str) -> bool:
+    """Whether a source says its numbers are an assumption, not a published count."""
+    return str(source).lower().startswith("no count")
 
 
 def simulated_record(result: RunResult) -> pd.DataFrame:
     """The simulated value of every observed series (approach, measure, scope) over time."""
     rows = []
     times = result.times
-    for (approach, measure, scope), _ in observed_points().groupby(
+    for (approach, measure, scope), _ in observed_points(named=False).groupby(
             ["approach", "measure", "scope"], sort=False):
         series = measure_counts(result.counts, measure, scope)[:, APPROACHES.index(approach)]
         rows.append(pd.DataFrame({"time": times, "approach": approach, "count": series,

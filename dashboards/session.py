@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dashboards.settings import Settings
+from dashboards.settings import DEFAULT_PRESET, Settings
 from dashboards.style import SCORES
 from sim.model import InnovationModel
 from sim.output.results import RunResult
@@ -47,7 +47,7 @@ class Session:
 
     def __init__(self, settings: Settings | None = None):
         self.lock = threading.RLock()
-        self.settings = settings or Settings.from_preset("historical")
+        self.settings = settings or Settings.from_preset(DEFAULT_PRESET)
         self._build(self.settings)
 
     def _build(self, settings: Settings) -> None:

@@ -15,7 +15,7 @@ from sim.cache import ProcessCache
 from sim.config import Config, load_config, parse_override, preset_names
 from sim.errors import InputError
 from sim.model import check_seed
-from sim.vocabulary import APPROACHES, NATIONS
+from sim.vocabulary import APPROACHES, NATIONS, PRESET_WORDS
 
 TIES: dict[str, str] = {
     "border": "Shared borders",
@@ -33,12 +33,24 @@ TIE_HELP: dict[str, str] = {
                 "it",
 }
 Changes = dict[str, float | int | bool | str]       # dotted model parameter -> value
+DEFAULT_PRESET = "historical-calibrated"            # what a new page and Compare start from
 _PRESETS = ProcessCache(16)
 
 
 def preset_config(preset: str) -> Config:
     """The validated configuration of a preset (kept: presets do not change while serving)."""
     return _PRESETS.get(preset, lambda: load_config(preset))
+
+
+def preset_label(preset: str) -> str:
+    """A preset as the page's menus name it: plain words, or its name if it has none."""
+    return PRESET_WORDS.get(preset, preset)
+
+
+def preset_items(presets: list[str]) -> list[dict[str, str]]:
+    """Menu items of presets (the calibrated history first): plain words shown, name chosen."""
+    ordered = sorted(presets, key=lambda name: (name != DEFAULT_PRESET, name))
+    return [{"text": preset_label(name), "value": name} for name in ordered]
 
 
 @dataclass(frozen=True)
@@ -63,7 +75,7 @@ class Settings:
         extra: more ``KEY=VALUE`` settings, one a line, applied last.
     """
 
-    preset: str = "historical"
+    preset: str = DEFAULT_PRESET
     seed: int = 0
     start: float = 2026.0
     austerity_cut: float = 0.0
@@ -77,7 +89,7 @@ class Settings:
     extra: str = ""
 
     @classmethod
-    def from_preset(cls, preset: str = "historical", seed: int = 0) -> Settings:
+    def from_preset(cls, preset: str = DEFAULT_PRESET, seed: int = 0) -> Settings:
         """The settings a preset itself uses (every lever at the preset's value)."""
         config = preset_config(preset)
         levers = config.levers

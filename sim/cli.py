@@ -14,16 +14,21 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import shutil
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib.metadata import entry_points
 from pathlib import Path
 
-from sim.config import describe_presets, load_config, parameter_table, parse_override
+from sim.config import (
+    describe_presets,
+    event_markdown,
+    load_config,
+    parameter_table,
+    parse_override,
+)
 from sim.errors import InputError
-from sim.io import output_folder
+from sim.io import output_folder, write_atomic
 from sim.vocabulary import APPROACHES
 
 EXIT_BAD_INPUT = 2
@@ -70,15 +75,19 @@ _seed = whole_number("--seed", 0, 2**63 - 1, "2**63-1")
 # -- run, scenarios, params ---------------------------------------------------------------------
 
 def _run_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("scenario", nargs="?", default="historical",
+    parser.add_argument("scenario", nargs="?", default="historical-calibrated",
                         help="a preset name (see 'innovate scenarios') or a .toml file "
-                             "(default: historical)")
+                             "(default: historical-calibrated)")
     parser.add_argument("--seed", type=_seed, default=0, help="random seed (default 0)")
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default results/<scenario>-seed<N>)")
     parser.add_argument("--set", dest="overrides", action="append", default=[],
                         metavar="KEY=VALUE", help="override a parameter, e.g. "
                         "approaches.CS.q=0.4 or mechanisms.macro=false (repeatable)")
+    parser.add_argument("--posterior", default=None, metavar="PRESET",
+                        help="draw the calibrated parameters from this preset's posterior "
+                             "(PRESET.posterior.csv beside it, or a .csv file): the seed "
+                             "picks the draw; --set keys keep their value")
     parser.add_argument("--no-plot", action="store_true", help="skip adoption.png")
 
 
@@ -87,9 +96,30 @@ def _run(args: argparse.Namespace) -> int:
 
     overrides = [parse_override(item) for item in args.overrides]
     config = load_config(args.scenario, overrides)
-    out = output_folder(args.out or Path("results") / f"{config.name}-seed{args.seed}")
+    drawn = None
+    if args.posterior is not None:
+        from sim.config.posterior import (
+            config_for_draw,
+            draw_record,
+            load_posterior,
+            posterior_draws,
+        )
+
+        posterior = load_posterior(args.posterior, config, field="--posterior")
+        draw = posterior_draws(posterior, [args.seed])[0]
+        keep = [key for key, _ in overrides]
+        config = config_for_draw(config, posterior, draw, keep)
+        drawn = posterior.describe() | {"replicates": [draw_record(posterior, args.seed, draw,
+                                                                   keep)]}
+    folder = f"{config.name}-seed{args.seed}" if drawn is None else \
+        f"{config.name}-posterior-seed{args.seed}"
+    out = output_folder(args.out or Path("results") / folder)
     result = InnovationModel(config=config, seed=args.seed).run()
-    print(f"Scenario '{config.name}' (seed {args.seed}): {result.size} authorities, "
+    if drawn is not None:
+        result.extra["posterior"] = drawn
+    where = "" if drawn is None else f", draw {drawn['replicates'][0]['draw']} of the " \
+        f"posterior {drawn['name']}"
+    print(f"Scenario '{config.name}' (seed {args.seed}{where}): {result.size} authorities, "
           f"{len(result.times)} steps to {result.times[-1]:g}, {result.wall_time:.2f} s")
     print()
     print(metrics_table(result.metrics))
@@ -145,9 +175,20 @@ def _params(args: argparse.Namespace) -> int:
     return 0
 
 
+def _timeline(args: argparse.Namespace) -> int:
+    print(event_markdown(load_config(args.scenario)))
+    return 0
+
+
+def _timeline_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("scenario", nargs="?", default="historical",
+                        help="the preset whose events to list (default: historical)")
+
+
 def _install_preset_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("preset", type=Path, help="a preset file, e.g. one written by "
-                        "'innovate calibrate' (results/<name>/<preset>.toml)")
+                        "'innovate calibrate' (results/<name>/<preset>.toml); its posterior "
+                        "<preset>.posterior.csv, if beside it, is installed with it")
     parser.add_argument("--into", type=Path, default=None,
                         help="the presets folder (default: configs/ of this checkout)")
     parser.add_argument("--force", action="store_true", help="replace a preset of that name")
@@ -155,6 +196,7 @@ def _install_preset_arguments(parser: argparse.ArgumentParser) -> None:
 
 def _install_preset(args: argparse.Namespace) -> int:
     from sim.config import presets_dir
+    from sim.config.posterior import load_posterior, posterior_path
 
     load_config(args.preset)                    # it must be a valid scenario
     folder = args.into or presets_dir()
@@ -165,8 +207,18 @@ def _install_preset(args: argparse.Namespace) -> int:
     target = output_folder(folder, "--into") / args.preset.name
     if target.exists() and not args.force:
         raise InputError(f"install-preset: {target} exists; give --force to replace it")
-    shutil.copyfile(args.preset, target)
-    print(f"Preset '{target.stem}' installed in {folder}/ (innovate run {target.stem})")
+    source_posterior = posterior_path(args.preset)
+    target_posterior = posterior_path(target)
+    if source_posterior.is_file():              # it must load and fit the preset
+        load_posterior(source_posterior, load_config(args.preset), field="install-preset")
+        write_atomic(target_posterior, source_posterior.read_bytes())
+    elif target_posterior.is_file():            # a stale posterior of the replaced preset
+        target_posterior.unlink()
+    write_atomic(target, args.preset.read_bytes())
+    with_posterior = f" with its posterior {target_posterior.name}" \
+        if source_posterior.is_file() else ""
+    print(f"Preset '{target.stem}' installed in {folder}/{with_posterior} (innovate run "
+          f"{target.stem})")
     return 0
 
 
@@ -263,8 +315,8 @@ def _calibrate(args: argparse.Namespace) -> int:
     print()
     print(f"Results written to {folder}/ ({', '.join(result.manifest['files'])})")
     if result.preset_path is not None:
-        print(f"Preset written to {result.preset_path}; to run it by name from this checkout: "
-              f"innovate install-preset {result.preset_path}")
+        print(f"Preset written to {result.preset_path}, its posterior beside it; to run it by "
+              f"name from this checkout: innovate install-preset {result.preset_path}")
     return 0
 
 
@@ -277,6 +329,8 @@ COMMANDS: tuple[Command, ...] = (
     Command("scenarios", "list the scenario presets", _nothing, _scenarios),
     Command("params", "print every parameter: default, unit, source", _params_arguments,
             _params),
+    Command("timeline", "print a preset's dated events in order (the ODD's section 10 table)",
+            _timeline_arguments, _timeline),
     Command("sweep", "run an experiment: every design point x replicate, streamed to disk",
             _sweep_arguments, _sweep),
     Command("analyze", "summaries, plots, sensitivity indices and scenario discovery of a "

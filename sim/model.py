@@ -69,7 +69,8 @@ class InnovationModel(mesa.Model):
         config: an already validated configuration (then scenario and overrides are ignored).
     """
 
-    def __init__(self, scenario: str | Path | Mapping = "historical", *, seed: int | None = None,
+    def __init__(self, scenario: str | Path | Mapping = "historical-calibrated", *,
+                 seed: int | None = None,
                  rng: int | None = None, overrides: Mapping[str, Any] | None = None,
                  config: Config | None = None):
         started = time.perf_counter()
@@ -165,7 +166,7 @@ def _reporter(k: int):
     return lambda model: model._uptake[k]
 
 
-def run(scenario: str | Path | Mapping = "historical", seed: int | None = None, *,
+def run(scenario: str | Path | Mapping = "historical-calibrated", seed: int | None = None, *,
         rng: int | None = None, **overrides: Any) -> RunResult:
     """Run a scenario to the end and return its tables, metrics and manifest.
 

@@ -45,5 +45,45 @@ SCOPES: dict[str, tuple[str, ...]] = {
     "Northern Ireland": ("Northern Ireland",),
 }
 
+# How a published count relates to the model's count (the observation model, ODD 1.2):
+# a point value, a band [low, high], a one-sided bound, or a seeded input (checked that the
+# seeding happened, never counted as evidence of fit).
+OBSERVATION_KINDS: dict[str, str] = {"point": "about", "band": "between", "lower": "at least",
+                                     "upper": "at most", "input": "seeded"}
+# The kinds a calibration may fit (a seeded input holds whatever the parameters are).
+FITTED_KINDS: tuple[str, ...] = ("point", "band", "lower", "upper")
+
 # The 90% band of an ensemble or a posterior: these two quantiles (equal tails).
 BAND: tuple[float, float] = (0.05, 0.95)
+
+# How a figure's legend or a chart's key names each kind of observation (plain words).
+OBSERVATION_KEYS: dict[str, str] = {"point": "published count",
+                                    "band": "between (published range)",
+                                    "lower": "at least (published)",
+                                    "upper": "at most (published)",
+                                    "input": "seeded input, not a target"}
+# Who a scope's count is of, in a sentence: (one, many), e.g. "55 English and Welsh councils".
+SCOPE_COUNCILS: dict[str, tuple[str, str]] = {
+    "UK": ("council in the UK", "councils across the UK"),
+    "England and Wales": ("English or Welsh council", "English and Welsh councils"),
+    "England": ("English council", "English councils"),
+    "Wales": ("Welsh council", "Welsh councils"),
+    "Scotland": ("Scottish council", "Scottish councils"),
+    "Northern Ireland": ("authority in Northern Ireland", "authorities in Northern Ireland"),
+}
+# A measure in a sentence, before the approach's name: "engaged with Contextual Safeguarding".
+MEASURE_PHRASES: dict[str, str] = {"engaged": "engaged with", "implementing": "implementing",
+                                   "integrating": "integrating"}
+
+# How the dashboard's menus name the shipped presets (plain words; a preset not listed here is
+# shown by its file name).
+PRESET_WORDS: dict[str, str] = {
+    "historical-calibrated": "What happened (calibrated)",
+    "historical": "What happened (uncalibrated priors)",
+    "austerity-deepens": "Austerity deepens from 2026",
+    "reinvestment": "Budgets restored from 2026",
+    "workforce-crisis": "Workforce crisis from 2026",
+    "cs-in-working-together-2023": "If Working Together 2023 had kept Contextual Safeguarding",
+    "scotland-context-everywhere": "Scotland's trauma-informed path in every nation",
+    "triad-funded": "CS, TIP and TS funded together from 2026",
+}

@@ -176,3 +176,103 @@ def test_command_line_entry_point_in_a_fresh_process(tmp_path):
                          capture_output=True, text=True, check=False)
     assert bad.returncode == 2
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+
+
+# -- --posterior: ensembles that carry parameter uncertainty ------------------------------------
+
+def _posterior_csv(folder: Path, name: str = "mine.posterior.csv",
+                   weights: tuple[float, ...] = (0.25, 0.25, 0.5)) -> Path:
+    """A small posterior by hand: an approach's key, an event's by id, a network weight."""
+    from sim.config import load_config
+
+    event = next(e.id for e in load_config("historical").events if e.kind == "package")
+    rows = [f"draw,weight,approaches.CS.p0,events.{event}.value,network.weights.learning"]
+    rows += [f"{i},{w},{p0},{value},{learning}" for i, (w, p0, value, learning) in
+             enumerate(zip(weights, (0.004, 0.06, 0.09), (1.5, 4.0, 8.0), (0.2, 0.9, 1.7),
+                           strict=True))]
+    path = folder / name
+    path.write_text("\n".join(rows) + "\n", encoding="utf-8")
+    return path
+
+
+def test_run_with_posterior_records_its_draw_and_differs(historical_out, tmp_path, capsys):
+    from sim.config.posterior import load_posterior, posterior_draws
+
+    csv = _posterior_csv(tmp_path)
+    out = tmp_path / "drawn"
+    assert cli.main(["run", "historical", "--seed", "3", "--posterior", str(csv),
+                     "--out", str(out)]) == 0
+    draw = posterior_draws(load_posterior(csv), [3])[0]
+    assert f"(seed 3, draw {draw} of the posterior mine)" in capsys.readouterr().out
+    manifest = json.loads((out / "manifest.json").read_text())
+    drawn = manifest["posterior"]
+    assert drawn["sha256"] == hashlib.sha256(csv.read_bytes()).hexdigest()
+    assert drawn["file"] == str(csv) and drawn["draws"] == 3
+    (replicate,) = drawn["replicates"]
+    assert replicate["seed"] == 3 and replicate["draw"] == draw
+    values = replicate["parameters"]
+    assert manifest["configuration"]["approaches"]["CS"]["p0"] == values["approaches.CS.p0"]
+    assert manifest["configuration"]["network"]["weights"]["learning"] == \
+        values["network.weights.learning"]
+    assert "posterior" not in json.loads((historical_out / "manifest.json").read_text())
+    assert (out / "metrics.json").read_text() != (historical_out / "metrics.json").read_text()
+    assert _digest(out)["timeseries.parquet"] != _digest(historical_out)["timeseries.parquet"]
+    again = tmp_path / "again"
+    assert cli.main(["run", "historical", "--seed", "3", "--posterior", str(csv), "--no-plot",
+                     "--out", str(again)]) == 0
+    assert _digest(again)["timeseries.parquet"] == _digest(out)["timeseries.parquet"]
+
+
+def test_a_set_key_wins_over_the_posterior(tmp_path):
+    csv = _posterior_csv(tmp_path)
+    out = tmp_path / "set"
+    assert cli.main(["run", "historical", "--seed", "1", "--posterior", str(csv), "--no-plot",
+                     "--set", "approaches.CS.p0=0.5", "--out", str(out)]) == 0
+    manifest = json.loads((out / "manifest.json").read_text())
+    assert manifest["configuration"]["approaches"]["CS"]["p0"] == 0.5
+    assert "approaches.CS.p0" not in manifest["posterior"]["replicates"][0]["parameters"]
+    assert "network.weights.learning" in manifest["posterior"]["replicates"][0]["parameters"]
+
+
+@pytest.mark.parametrize(("change", "fragment"), [
+    (None, "--posterior: preset 'historical' has no posterior ("),
+    (lambda text: text.replace("\n1,0.25,", "\n1,0,"), "line 3, column weight: must be a "
+     "positive number (got '0')"),
+    (lambda text: text.replace(",0.06,", ",,"), "line 3, column approaches.CS.p0: missing or "
+     "not a finite number (got '')"),
+    (lambda text: text.replace("network.weights.learning", "network.weights.nope"),
+     "column 'network.weights.nope': not a settable parameter of scenario 'historical'"),
+])
+def test_a_bad_posterior_is_one_line_and_exit_code_2(change, fragment, tmp_path, capsys):
+    posterior = "historical"
+    if change is not None:
+        csv = _posterior_csv(tmp_path)
+        csv.write_text(change(csv.read_text()))
+        posterior = str(csv)
+    out = tmp_path / "never"
+    assert _exit_code(["run", "historical", "--posterior", posterior, "--out", str(out)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("innovate: error: ") and fragment in err, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    assert not out.exists()
+
+
+def test_install_preset_installs_the_posterior_beside_the_preset(tmp_path, capsys):
+    made = tmp_path / "made"
+    made.mkdir()
+    (made / "mine.toml").write_text('extends = "historical"\nname = "mine"\n')
+    _posterior_csv(made)
+    into = tmp_path / "configs"
+    assert cli.main(["install-preset", str(made / "mine.toml"), "--into", str(into)]) == 0
+    assert "with its posterior mine.posterior.csv" in capsys.readouterr().out
+    assert (into / "mine.posterior.csv").read_bytes() == (made / "mine.posterior.csv").read_bytes()
+    assert (into / "mine.toml").read_bytes() == (made / "mine.toml").read_bytes()
+    (made / "mine.posterior.csv").unlink()                  # a preset without a posterior
+    assert cli.main(["install-preset", str(made / "mine.toml"), "--into", str(into),
+                     "--force"]) == 0
+    assert not (into / "mine.posterior.csv").exists(), "a stale posterior is removed"
+    _posterior_csv(made, weights=(0.0, 0.5, 0.5))           # a bad one is not installed
+    assert cli.main(["install-preset", str(made / "mine.toml"), "--into", str(into),
+                     "--force"]) == 2
+    assert "column weight: must be a positive number" in capsys.readouterr().err
+    assert sorted(p.name for p in into.iterdir()) == ["mine.toml"]

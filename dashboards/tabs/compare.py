@@ -13,10 +13,16 @@ from dataclasses import replace
 import solara
 
 from dashboards.charts import compare_spec
-from dashboards.ensembles import Ensemble, comparison_sentences, scenario_pair
+from dashboards.ensembles import (
+    Ensemble,
+    comparison_sentences,
+    posterior_sentence,
+    preset_posterior,
+    scenario_pair,
+)
 from dashboards.figures import compare_png
 from dashboards.frames import comparison_table, csv_bytes
-from dashboards.settings import Settings, extra_lines
+from dashboards.settings import DEFAULT_PRESET, Settings, extra_lines, preset_items
 from dashboards.tabs.common import RunStatus, Spec, VegaChart
 from sim.config import preset_names
 from sim.errors import InputError
@@ -28,7 +34,7 @@ logger = logging.getLogger(__name__)
 @solara.component
 def CompareTab(settings: Settings):
     """Your scenario (the panel's settings) against another, as ensembles of seeds."""
-    other = solara.use_reactive("historical")
+    other = solara.use_reactive(DEFAULT_PRESET)
     other_extra = solara.use_reactive("")
     seeds = solara.use_reactive(20)
     ensembles = solara.use_reactive(None)
@@ -40,8 +46,9 @@ def CompareTab(settings: Settings):
         progress.set(0.0)
         try:
             theirs = replace(Settings.from_preset(other.value), extra=other_extra.value)
+            posteriors = (preset_posterior(settings.preset), preset_posterior(other.value))
             pair = scenario_pair(settings, theirs, seeds.value, other.value,
-                                 progress=progress.set)
+                                 progress=progress.set, posteriors=posteriors)
         except InputError as exc:
             error.set(str(exc))
             return
@@ -56,10 +63,12 @@ def CompareTab(settings: Settings):
         "**Compare two scenarios.** *Your scenario* is the one set in the panel on the left; "
         "choose what to compare it with. Each runs with the same seeds (0, 1, 2, ...), so "
         "the difference comes from the scenario, not from chance. Lines are the mean over "
-        "the seeds, bands hold 90% of the runs.")
+        "the seeds, bands hold 90% of the runs. A calibrated preset (one with a posterior "
+        "beside it), and a scenario built on it, draws its parameters from the calibration's "
+        "posterior, one draw per seed.")
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-        solara.Select(label="Compare with", values=preset_names(), value=other.value,
-                      on_value=other.set, style={"min-width": "240px"})
+        solara.v.Select(label="Compare with", items=preset_items(preset_names()),
+                        v_model=other.value, on_v_model=other.set, style_="min-width: 240px")
         solara.InputText(label="and these settings (KEY=VALUE; ...)", value=other_extra.value,
                          on_value=lambda text: other_extra.set(extra_lines(text)),
                          continuous_update=False, style={"min-width": "260px"})
@@ -90,6 +99,9 @@ def ComparisonView(a: Ensemble, b: Ensemble, first_measure: str = "integrating")
     solara.Markdown("\n".join(f"- {s}" for s in differences) + "\n\n" +
                     "\n".join(f"- {s}" for s in shares),
                     style={"font-size": "15px"})
+    drawn = posterior_sentence(a, b)
+    if drawn:
+        solara.Markdown(drawn)
     spec = solara.use_memo(lambda: Spec(compare_spec(a, b, measure.value, level)),
                            [a, b, measure.value, level])
     VegaChart(spec=spec)

@@ -12,7 +12,7 @@ from dataclasses import replace
 
 import solara
 
-from dashboards.settings import TIE_HELP, TIES, Settings
+from dashboards.settings import TIE_HELP, TIES, Settings, preset_items
 from dashboards.style import approach_label
 from sim.config import describe_presets
 from sim.vocabulary import APPROACH_NAMES, APPROACHES, NATIONS
@@ -35,8 +35,9 @@ def ScenarioPanel(settings: Settings, on_settings: Callable[[Settings], None],
         on_settings(replace(settings, **fields))
 
     solara.Markdown("### Scenario")
-    solara.Select(label="Starting point (preset)", values=list(presets), value=settings.preset,
-                  on_value=lambda name: on_settings(settings.with_preset(name)))
+    solara.v.Select(label="Starting point (preset)", items=preset_items(list(presets)),
+                    v_model=settings.preset,
+                    on_v_model=lambda name: on_settings(settings.with_preset(name)))
     _help(presets.get(settings.preset, ""))
 
     with solara.Details("Austerity: budgets", expand=True):

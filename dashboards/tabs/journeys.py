@@ -10,6 +10,7 @@ import solara
 from dashboards.charts import journey_spec
 from dashboards.figures import journey_png
 from dashboards.frames import authority_choices, csv_bytes, stories_table, story, story_lines
+from dashboards.record import record_markdown, recorded_lines
 from dashboards.session import Session
 from dashboards.style import approach_label, date_label
 from dashboards.tabs.common import Spec, VegaChart
@@ -49,11 +50,15 @@ def JourneyView(session: Session, version: int, index: int):
                 with solara.Card(title=approach_label(approach), margin=0,
                                  classes=["innovate-story"],
                                  style={"max-height": "330px", "overflow-y": "auto"}):
+                    record = recorded_lines(session.config, agent, approach)
+                    if record:
+                        solara.Markdown(record_markdown(record))
                     lines = story_lines(stories[approach])
                     if not lines:
                         solara.Text("No transitions yet: not started.")
                     else:
-                        solara.Markdown("\n".join(f"- {line}" for line in lines))
+                        solara.Markdown(("**This run**\n\n" if record else "")
+                                        + "\n".join(f"- {line}" for line in lines))
     solara.Markdown("**Stage and the five conditions over time** (0 = poor, 1 = good; the dashed "
                     "line is readiness, all five combined, which drives progress).")
     VegaChart(spec=spec)

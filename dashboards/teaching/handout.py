@@ -35,6 +35,7 @@ from dashboards.figures import (
     handout_shares_png,
 )
 from dashboards.frames import journey_events, story, story_lines
+from dashboards.record import recorded_lines
 from dashboards.style import (
     APPROACH_COLORS,
     CONDITION_LABELS,
@@ -159,6 +160,11 @@ def story_section(run: LessonRun) -> str:
         body = f"<p>{html.escape(journey_summary(run, frame))}</p>"
     else:
         body = f"<ol class=story>{''.join(lines)}</ol>"
+    record = recorded_lines(run.session.config, where.agent_id, lesson.approach)
+    if record and not compact:
+        body = ("<p class=small><b>The record:</b> "
+                + " ".join(html.escape(sentence) + "." for sentence, _ in record)
+                + " <b>This run:</b></p>" + body)
     note = ("<p class=small>Highlighted: the pause and the ending and renewal that the lesson "
             "looks at.</p>" if marks else "")
     title = f"<h2>{html.escape(where.name)}'s journey with {lesson.approach} in this run</h2>"

@@ -17,6 +17,7 @@ import solara
 from dashboards.charts import lesson_journey_spec, region_spec, two_runs_spec
 from dashboards.ensembles import EFFECT_SEEDS, Effect, effect
 from dashboards.frames import authority_choices, journey_events, story, story_lines
+from dashboards.record import record_markdown, recorded_lines
 from dashboards.style import (
     approach_label,
     date_label,
@@ -75,8 +76,11 @@ def IntroView(run: LessonRun):
     """The authority and its whole journey."""
     lesson, where = run.lesson, run.where
     lines = story_lines(story(run.result, where.agent_id, lesson.approach))
+    record = recorded_lines(run.session.config, where.agent_id, lesson.approach)
     with solara.Card(title=f"{where.name} ({where.region}): {approach_label(lesson.approach)}",
                      margin=0, classes=["innovate-teach-journey"]):
+        if record:
+            solara.Markdown(record_markdown(record))
         solara.Markdown(_story_markdown(lines))
     Journey(run=run, index=where.index)
 

@@ -22,9 +22,9 @@ import pandas as pd
 
 from sim.calibration.spec import PatternSpec, configure
 from sim.config import Config
-from sim.output.metrics import measure_counts, value_at
+from sim.output.metrics import authority_patterns, measure_counts, value_at
 from sim.sweeps.backends import open_executor
-from sim.vocabulary import APPROACHES
+from sim.vocabulary import APPROACHES, SCOPES
 
 PRELOAD = ["sim.model", "sim.calibration.run", "pyabc"]
 
@@ -40,6 +40,7 @@ class Simulator:
         self._raw = base.model_dump(mode="python")
         first, last = base.time.start + base.time.dt, base.time.end
         inside = observed[(observed["time"] >= first - 1e-9) & (observed["time"] <= last + 1e-9)]
+        self._observed = inside
         self.metrics: list[str] = list(inside["metric"])
         self._rows = [(r.metric, r.measure, r.scope, APPROACHES.index(r.approach), float(r.time))
                       for r in inside.itertuples()]
@@ -54,26 +55,28 @@ class Simulator:
 
         result = InnovationModel(config=self.config(values), seed=seed).run()
         counts, times = result.counts, result.times
-        return {metric: value_at(times, measure_counts(counts, measure, scope)[:, a], when)
+        named = authority_patterns(self._observed, times, result.event_log,
+                                   result.population.ids)
+        return {metric: (named[metric] if scope not in SCOPES else
+                         value_at(times, measure_counts(counts, measure, scope)[:, a], when))
                 for metric, measure, scope, a, when in self._rows}
 
 
 class PatternDistance:
-    """Euclidean norm of the scaled misfits of the fitted patterns.
+    """Euclidean norm of the scaled misfits of the fitted patterns (the observation model).
 
-    A pattern's misfit is ``(simulated - observed) / scale``; with ``target = "band"`` it is
-    zero inside the observed band [low, high] and measured from the nearer end outside it.
-    A simulated value that is missing (NaN) gives an infinite distance.
+    A pattern's misfit is zero inside its allowed region [low, high] and measured from the
+    nearer end outside it, in units of its ``scale``: one-sided for a bound (a lower bound
+    has high = +inf, an upper bound low = -inf), from the value for a point. A simulated
+    value that is missing (NaN) gives an infinite distance.
     """
 
     def __init__(self, patterns: Sequence[PatternSpec], observed: pd.DataFrame):
         table = observed.set_index("metric")
         self.metrics = [p.metric for p in patterns]
         self.scale = np.array([p.scale for p in patterns])
-        value = table.loc[self.metrics, "value"].to_numpy(float)
-        band = np.array([p.target == "band" for p in patterns])
-        self.low = np.where(band, table.loc[self.metrics, "low"].to_numpy(float), value)
-        self.high = np.where(band, table.loc[self.metrics, "high"].to_numpy(float), value)
+        self.low = table.loc[self.metrics, "low"].to_numpy(float)
+        self.high = table.loc[self.metrics, "high"].to_numpy(float)
 
     def misfits(self, simulated: Mapping[str, float]) -> np.ndarray:
         """Scaled misfit of each fitted pattern (signed: positive means too many)."""

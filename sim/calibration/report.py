@@ -15,8 +15,8 @@ import pandas as pd
 
 from sim.calibration.abc import PatternDistance
 from sim.calibration.spec import CalibrationSpec
-from sim.output.plots import pyplot
-from sim.vocabulary import BAND
+from sim.output.plots import draw_observations, observation_handles, pyplot
+from sim.vocabulary import BAND, FITTED_KINDS, OBSERVATION_KINDS
 
 
 def weighted_quantile(values: np.ndarray, weights: np.ndarray, q: float | Sequence[float]
@@ -54,12 +54,36 @@ def _band(values: np.ndarray) -> tuple[float, float, float, float]:
     return float(values.mean()), float(q50), float(q05), float(q95)
 
 
+def interval_score(q05: float, q95: float, low: float, high: float) -> float:
+    """Interval score of a central 90% interval [q05, q95] against an observation [low, high].
+
+    Gneiting & Raftery (2007, JASA 102:359), eq. 43, with alpha = 0.1: the width plus 2/alpha
+    times the distance from the interval to the observation. An observation that is a band
+    or a bound is the region [low, high] (a bound has one infinite end): the distance is zero
+    when the interval reaches it. Lower is better; in counts.
+    """
+    alpha = 1.0 - (BAND[1] - BAND[0])
+    gap = max(low - q95, q05 - high, 0.0)
+    return float((q95 - q05) + 2.0 / alpha * gap)
+
+
+def role(row: Any, fitted: bool) -> str:
+    """A pattern's part in a calibration: fitted, input (seeded) or forecast (not fitted)."""
+    if row.kind == "input":
+        return "input"
+    return "fitted" if fitted else "forecast"
+
+
 def fit_table(observed: pd.DataFrame, calibration: CalibrationSpec,
               runs: Mapping[str, pd.DataFrame]) -> pd.DataFrame:
     """Per pattern: observed value and band, and mean, median and 90% range of each run set.
 
     ``runs`` maps a label (before, predictive, after) to a frame of simulated patterns, one row
     per run. ``misfit_<label>`` is the scaled misfit of the mean (fitted patterns only).
+    The posterior-predictive check: ``covered`` says whether the predictive 90% interval
+    reaches the observed region [low, high], ``interval_score`` scores it
+    (:func:`interval_score`); ``role`` says whether the pattern was fitted, forecast or a
+    seeded input.
     """
     specs = {p.metric: p for p in calibration.patterns}
     rows = []
@@ -67,7 +91,8 @@ def fit_table(observed: pd.DataFrame, calibration: CalibrationSpec,
         if row.metric not in next(iter(runs.values())).columns:
             continue
         spec = specs.get(row.metric)
-        out = {"metric": row.metric, "fitted": spec is not None, "observed": row.value,
+        out = {"metric": row.metric, "id": getattr(row, "id", ""), "fitted": spec is not None,
+               "role": role(row, spec is not None), "observed": row.value,
                "low": row.low, "high": row.high, "kind": row.kind,
                "scale": spec.scale if spec else math.nan}
         for label, frame in runs.items():
@@ -77,8 +102,37 @@ def fit_table(observed: pd.DataFrame, calibration: CalibrationSpec,
             if spec is not None:
                 out[f"misfit_{label}"] = float(PatternDistance([spec], observed).misfits(
                     {row.metric: mean})[0])
+        if "predictive" in runs:
+            q05, q95 = out["predictive_q05"], out["predictive_q95"]
+            out["covered"] = bool(max(row.low - q95, q05 - row.high) <= 1e-9)
+            out["interval_score"] = interval_score(q05, q95, row.low, row.high)
         rows.append(out)
     return pd.DataFrame(rows)
+
+
+def observed_words(kind: str, value: float, low: float, high: float) -> str:
+    """An observation in words: 'at least 30', 'at most 36.7', '107.1-128.5', 'about 5'."""
+    if kind == "lower" or (kind == "input" and not math.isfinite(high)):
+        return f"{OBSERVATION_KINDS['lower']} {low:g}"
+    if kind == "upper":
+        return f"{OBSERVATION_KINDS['upper']} {high:g}"
+    if kind == "band":
+        return f"{low:g}-{high:g}"
+    return f"{OBSERVATION_KINDS['point']} {value:g}"
+
+
+def check_table(fit: pd.DataFrame) -> pd.DataFrame:
+    """The posterior-predictive check in words: one row per pattern, seeded inputs last."""
+    table = fit[fit["role"] != "input"]
+    return pd.DataFrame({
+        "id": table["id"], "pattern": table["metric"], "role": table["role"],
+        "observed": [observed_words(k, v, lo, hi) for k, v, lo, hi in
+                     zip(table["kind"], table["observed"], table["low"], table["high"],
+                         strict=True)],
+        "90% predictive interval": [f"{lo:.1f}-{hi:.1f}" for lo, hi in
+                                    zip(table["predictive_q05"], table["predictive_q95"],
+                                        strict=True)],
+        "covered": table["covered"], "interval score": table["interval_score"].round(1)})
 
 
 def recovery_table(summary: pd.DataFrame, truth: Mapping[str, float]) -> pd.DataFrame:
@@ -143,9 +197,11 @@ def _toml_key(part: str) -> str:
 
 
 def predictive_figure(fit: pd.DataFrame, calibration: CalibrationSpec):
-    """One panel per pattern: observed value and band; before, posterior-predictive and after.
+    """One panel per pattern: the observation; before, posterior-predictive and after.
 
-    Points are medians and bars 90% ranges of the simulated counts.
+    The observation is drawn as its kind says (:func:`sim.output.plots.draw_observations`),
+    with dotted guides at its ends. Points are medians and bars 90% ranges of the simulated
+    counts.
     """
     plt = pyplot()
 
@@ -158,21 +214,33 @@ def predictive_figure(fit: pd.DataFrame, calibration: CalibrationSpec):
     sets = [("before", f"before: {calibration.scenario} ({seeds} seeds)", "tab:gray"),
             ("predictive", f"posterior predictive ({draws} draws)", "tab:blue"),
             ("after", f"after: posterior medians ({seeds} seeds)", "tab:orange")]
+    kinds: list[str] = []
     for ax, row in zip(axes.ravel(), fit.itertuples(), strict=False):
-        ax.axhspan(row.low, row.high, color="tab:green", alpha=0.15, lw=0)
-        ax.axhline(row.observed, color="tab:green", lw=2, label="observed (band)")
+        # the observation at x = -1, drawn as its kind says, with dotted guides at its ends
+        # (none for a seeded input: it is no target)
+        observation = pd.DataFrame([{"kind": row.kind, "value": row.observed,
+                                     "low": row.low, "high": row.high}])
+        kinds += draw_observations(ax, observation, color="tab:green", x=[-1])
+        guides = ({row.low, row.high} if row.kind in FITTED_KINDS
+                  else {row.observed} if row.kind != "input" else set())
+        for end in guides:
+            if math.isfinite(end):
+                ax.axhline(end, color="tab:green", lw=0.8, ls=":")
         for x, (label, name, color) in enumerate(sets):
             median = getattr(row, f"{label}_median")
             low, high = getattr(row, f"{label}_q05"), getattr(row, f"{label}_q95")
             ax.errorbar([x], [median], yerr=[[median - low], [high - median]], fmt="o",
                         color=color, capsize=4, label=name)
-        ax.set_xticks(range(len(sets)), ["before", "predictive", "after"])
-        ax.set_xlim(-0.6, len(sets) - 0.4)
+        ax.set_xticks(range(-1, len(sets)), ["synthetic" if calibration.synthetic else
+                                             "published", "before", "predictive", "after"])
+        ax.set_xlim(-1.6, len(sets) - 0.4)
         ax.set_title(row.metric + ("" if row.fitted else " (not fitted)"), fontsize=9)
         ax.set_ylabel("authorities")
     for ax in axes.ravel()[n:]:
         ax.axis("off")
-    axes.ravel()[0].legend(fontsize=7, loc="upper left")
+    lines, _ = axes.ravel()[0].get_legend_handles_labels()
+    axes.ravel()[0].legend(handles=lines + observation_handles(kinds, color="tab:green"),
+                           fontsize=7, loc="upper left")
     kind = "synthetic data" if calibration.synthetic else "observed patterns (ODD 1.2)"
     fig.suptitle(f"{calibration.name}: simulated counts (median, 90% range) against {kind}")
     return fig
@@ -212,12 +280,22 @@ def summary_markdown(calibration: CalibrationSpec, summary: pd.DataFrame, fit: p
               "", "Mean of the runs, 90% range in brackets.", ""]
     table = pd.DataFrame({
         "pattern": fit["metric"], "fitted": fit["fitted"], "observed": fit["observed"],
-        "band": [f"{lo:g}-{hi:g}" for lo, hi in zip(fit["low"], fit["high"], strict=True)],
+        "observed region": [observed_words(k, v, lo, hi) for k, v, lo, hi in
+                            zip(fit["kind"], fit["observed"], fit["low"], fit["high"],
+                                strict=True)],
         **{label: [f"{m:.1f} [{lo:.0f}-{hi:.0f}]" for m, lo, hi in
                    zip(fit[f"{label}_mean"], fit[f"{label}_q05"], fit[f"{label}_q95"],
                        strict=True)]
            for label in ("before", "predictive", "after")}})
     lines += _markdown(table)
+    if "covered" in fit:
+        check = check_table(fit)
+        lines += ["", "## Posterior-predictive check", "",
+                  f"{int(check['covered'].sum())} of {len(check)} observations lie in (or "
+                  f"reach) their 90% posterior-predictive interval; interval score "
+                  f"(Gneiting & Raftery 2007, alpha 0.1, counts; lower is better): total "
+                  f"{check['interval score'].sum():.1f}. Seeded inputs are not counted.", ""]
+        lines += _markdown(check)
     lines += ["", "## Generations", ""]
     lines += _markdown(generations)
     return "\n".join(lines) + "\n"

@@ -12,8 +12,10 @@
 - ``posterior_predictive.png``, ``summary.md``, ``manifest.json`` (the calibration file,
   seeds, versions, timings) and pyabc's database ``abc.db``;
 - with a ``[preset]`` table, the preset ``<name>.toml``, which extends the base scenario with
-  the posterior medians. It is written into the output folder only; ``innovate
-  install-preset`` copies it into a checkout's ``configs/``.
+  the posterior medians, and beside it the posterior ``<name>.posterior.csv`` (draw, weight
+  and one column per key; :mod:`sim.config.posterior`), for ensembles that draw their
+  parameters (``innovate run --posterior``). They are written into the output folder only;
+  ``innovate install-preset`` copies both into a checkout's ``configs/``.
 
 A ``[synthetic]`` table replaces the observed values by one simulation at known parameter
 values (``truth``), so the same machinery shows that it recovers them (``recovery.parquet``).
@@ -51,6 +53,8 @@ from sim.calibration.report import (
 )
 from sim.calibration.spec import CalibrationSpec, current_value
 from sim.config import Config, load_config
+from sim.config.posterior import SUFFIX as POSTERIOR_SUFFIX
+from sim.config.posterior import load_posterior, write_posterior
 from sim.data import load_uk
 from sim.errors import InputError
 from sim.io import output_folder, stamp, write_figure, write_json, write_parquet, write_text
@@ -69,6 +73,7 @@ class CalibrationResult:
     preset: dict[str, float]
     preset_path: Path | None
     manifest: dict[str, Any] = field(default_factory=dict)
+    posterior_path: Path | None = None
 
 
 def calibrate(calibration: CalibrationSpec, base: Config, out: str | Path, *,
@@ -96,7 +101,7 @@ def calibrate(calibration: CalibrationSpec, base: Config, out: str | Path, *,
         data = simulator(truth, calibration.synthetic.seed)
         all_observed = all_observed.assign(
             value=all_observed["metric"].map(data).astype(float),
-            kind="synthetic", source=f"one run at the synthetic truth, seed "
+            kind="point", source=f"one run at the synthetic truth, seed "
                                      f"{calibration.synthetic.seed}")
         all_observed["low"] = all_observed["high"] = all_observed["value"]
         all_observed = all_observed.dropna(subset=["value"])
@@ -176,19 +181,25 @@ def calibrate(calibration: CalibrationSpec, base: Config, out: str | Path, *,
                       "total": round(total, 2)},
         "files": written,
     }
-    preset_path = None
+    preset_path = posterior_path = None
     if calibration.preset is not None:
         preset_path = write_text(out / f"{calibration.preset.name}.toml",
                                  preset_text(calibration, preset, manifest))
         load_config(preset_path)  # it must validate
         written.append(preset_path.name)
+        posterior_path = write_posterior(out / f"{calibration.preset.name}{POSTERIOR_SUFFIX}",
+                                         calibration.keys, posterior[calibration.keys].to_numpy(),
+                                         posterior["weight"].to_numpy())
+        load_posterior(posterior_path)  # it must load and fit the preset
+        written.append(posterior_path.name)
     write_text(out / "summary.md", summary_markdown(calibration, summary, fit, generations,
                                                     recovery, manifest))
     written += ["summary.md", "manifest.json"]
     write_json(out / "manifest.json", manifest)
     return CalibrationResult(out=out, posterior=posterior, summary=summary,
                              generations=generations, fit=fit, recovery=recovery, preset=preset,
-                             preset_path=preset_path, manifest=manifest)
+                             preset_path=preset_path, manifest=manifest,
+                             posterior_path=posterior_path)
 
 
 def _posterior_frame(history: Any, calibration: CalibrationSpec) -> pd.DataFrame:

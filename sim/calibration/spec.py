@@ -19,10 +19,13 @@ import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.config import Config, flatten, load_config, preset_names, validate
+from sim.config.loading import apply_override
+from sim.config.posterior import parameter_value
 from sim.data import load_uk
 from sim.errors import InputError
 from sim.io import read_toml
 from sim.schema import Strict, describe_error
+from sim.vocabulary import FITTED_KINDS
 
 
 class PriorSpec(Strict):
@@ -60,9 +63,6 @@ class PatternSpec(Strict):
     metric: str = Field(min_length=1, description="Metric name in observed_patterns.csv.")
     scale: float = Field(gt=0, description="Misfit that counts as one unit of distance "
                          "(in counts).")
-    target: Literal["band", "value"] = Field(
-        "band", description="band: no misfit inside the observed [low, high]; value: misfit "
-        "from the observed value.")
 
 
 class AbcSettings(Strict):
@@ -214,6 +214,9 @@ def check_calibration(calibration: CalibrationSpec) -> Config:
                              f"{', '.join(observed.index)}")
         if spec.metric in metrics:
             raise InputError(f"{where}: {spec.metric!r} is listed twice")
+        if observed.loc[spec.metric, "kind"] not in FITTED_KINDS:
+            raise InputError(f"{where}: {spec.metric} is a seeded input, not evidence of fit; "
+                             f"allowed: a pattern of kind {', '.join(FITTED_KINDS)}")
         metrics.add(spec.metric)
         when = float(observed.loc[spec.metric, "time"])
         if not first - 1e-9 <= when <= last + 1e-9:
@@ -242,20 +245,11 @@ def _real(value: Any) -> bool:
 
 
 def current_value(config: Config, key: str) -> float | None:
-    """The base value of a fittable key, or None if the key is not a real-valued setting."""
-    parts = key.split(".")
-    if parts[0] == "events":
-        if len(parts) != 3:
-            return None
-        event = next((e for e in config.events if e.id == parts[1]), None)
-        if event is None or parts[2] not in type(event).model_fields:
-            return None
-        value = getattr(event, parts[2])
-        annotation = type(event).model_fields[parts[2]].annotation
-        return float(value) if annotation in (float, float | None) and value is not None \
-            else None
-    value = flatten(config).get(key)
-    return float(value) if _real(value) else None
+    """The base value of a fittable key, or None if the key is not a real-valued setting.
+
+    The one definition is :func:`sim.config.posterior.parameter_value`.
+    """
+    return parameter_value(config, key)
 
 
 def _suggest(config: Config, spec: PriorSpec) -> str:
@@ -267,16 +261,11 @@ def _suggest(config: Config, spec: PriorSpec) -> str:
 
 
 def configure(raw: Mapping, values: Mapping[str, float]) -> Config:
-    """A validated Config: ``raw`` (a dumped Config) with dotted keys set."""
+    """A validated Config: ``raw`` (a dumped Config) with dotted keys set.
+
+    Keys are set the one way the project sets a dotted key (:func:`sim.config.apply_override`).
+    """
     out = copy.deepcopy(dict(raw))
     for key, value in values.items():
-        parts = key.split(".")
-        if parts[0] == "events":
-            target = next(e for e in out["events"] if e["id"] == parts[1])
-            parts = parts[2:]
-        else:
-            target = out
-        for part in parts[:-1]:
-            target = target[part]
-        target[parts[-1]] = float(value)
+        apply_override(out, key, float(value))
     return validate(out, "<calibration>", set(values))

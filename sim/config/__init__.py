@@ -14,9 +14,10 @@ from sim.config.loading import (
     raw_scenario,
     validate,
 )
-from sim.config.parameters import flatten, parameter_table
+from sim.config.parameters import event_markdown, event_table, flatten, parameter_table
 from sim.config.schema import UK_SIZE, Config
 
-__all__ = ["UK_SIZE", "Config", "describe_presets", "flatten", "load_config",
+__all__ = ["UK_SIZE", "Config", "describe_presets", "event_markdown", "event_table", "flatten",
+           "load_config",
            "parameter_table", "parse_override", "preset_names", "presets_dir", "raw_scenario",
            "validate"]

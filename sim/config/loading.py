@@ -63,6 +63,14 @@ def _resolve(scenario: str | Path) -> Path:
     return path
 
 
+def scenario_file(scenario: str | Path) -> Path:
+    """The TOML file of a preset name or a ``.toml`` path.
+
+    An unknown preset raises a one-line :class:`InputError` listing the presets.
+    """
+    return _resolve(scenario)
+
+
 def _merge(base: dict, child: Mapping) -> dict:
     """Deep-merge child into a copy of base; events merge by id."""
     out = copy.deepcopy(base)
@@ -155,6 +163,15 @@ def _apply_override(raw: dict, key: str, value: Any) -> None:
         target[_list_index(target, parts[-1], key)] = value
     else:
         target[parts[-1]] = value
+
+
+def apply_override(raw: dict, key: str, value: Any) -> None:
+    """Set the dotted ``key`` (``approaches.CS.q``, ``events.<id>.value``) in a raw mapping.
+
+    The one way a dotted key is set: ``KEY=VALUE`` overrides, experiments and posterior draws
+    all go through it; validate the mapping afterwards (:func:`validate`).
+    """
+    _apply_override(raw, key, value)
 
 
 def _list_index(items: list, part: str, key: str) -> int:

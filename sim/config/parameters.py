@@ -9,7 +9,7 @@ from pydantic import BaseModel
 
 from sim.config.loading import load_config, presets_dir
 from sim.config.schema import Config
-from sim.vocabulary import APPROACHES, NATIONS
+from sim.vocabulary import APPROACHES, NATIONS, STAGES
 
 
 def flatten(config: Config) -> dict[str, Any]:
@@ -76,3 +76,59 @@ def _model_of(annotation: Any) -> Any:
         if found is not None:
             return found
     return None
+
+
+def event_table(config: Config) -> list[dict[str, str]]:
+    """The scenario's active events in date order, each in words: date, kind, what, source.
+
+    ``what`` is the event's label, its id in code font and what it sets; this is the table
+    of docs/ODD.md section 10 (``innovate timeline``).
+    """
+    from sim.data import load_uk
+
+    names = dict(zip(load_uk().authorities["agent_id"], load_uk().authorities["name"],
+                     strict=True))
+    rows = []
+    for event in sorted(config.active_events, key=lambda e: e.date):
+        year = math.floor(event.date + 1e-9)
+        quarter = int((event.date - year) * 4 + 1e-9) + 1
+        rows.append({"date": f"{event.date:g} ({year} Q{quarter})", "kind": event.kind,
+                     "what": f"{event.label} (`{event.id}`): {_effect(event, names)}",
+                     "source": event.source})
+    return rows
+
+
+def _effect(event: Any, names: dict[str, str]) -> str:
+    """What an event sets, in words."""
+    where = ", ".join(getattr(event, "nations", []) or [])
+    if event.kind == "budget":
+        return f"budget index of {where} = {event.value:g}"
+    if event.kind == "policy":
+        return f"{event.approach} policy support in {where} = {event.value:g}"
+    if event.kind == "package":
+        return (f"{event.approach} progression at Mobilising and Designing × {event.value:g} "
+                f"in {where}")
+    if event.kind == "network":
+        layer = {"region": "region layer", "learning": f"{event.approach} open learning network",
+                 "cluster": f"{event.approach} peer clusters"}[event.layer]
+        return f"{layer} {'on' if event.active else 'off'} in {where}"
+    if event.kind == "seed":
+        who = (", ".join(names.get(a, a) for a in event.agents) if event.agents
+               else f"every authority in {where}")
+        funded = (f", funded until {event.funded_until:g}" if event.funded_until is not None
+                  else "")
+        return f"{event.approach} journey of {who} moved up to {STAGES[event.stage]}{funded}"
+    if event.kind == "disruption":
+        return f"progression hazards × {event.progression:g} until {event.until:g}"
+    if event.kind == "hazard_scale":
+        return f"every hazard × {event.value:g}"
+    return (f"turnover × {event.turnover:g}, vacancy × {event.vacancy:g}, agency × "
+            f"{event.agency:g} in {where}")
+
+
+def event_markdown(config: Config) -> str:
+    """:func:`event_table` as a Markdown table."""
+    lines = ["| date | kind | what | source |", "|---|---|---|---|"]
+    lines += [f"| {r['date']} | {r['kind']} | {r['what']} | {r['source']} |"
+              for r in event_table(config)]
+    return "\n".join(lines)

@@ -99,9 +99,18 @@ class NetworkWeights(Strict):
         "alliances, April 2019).", ge=0)
     learning: float = param(
         "weight",
-        "assumption: a learning network counts like a border tie (ODD 2.5)",
-        "Learning networks of an approach (e.g. the CS Network from 2016), switched on by "
-        "`network` events.", ge=0)
+        "assumption: an open network reaches every authority but each hears it as one voice "
+        "among its ties; calibrated for CS (experiments/calibration.toml)",
+        "Open learning networks of an approach (e.g. the CS Network from 2016, free to every "
+        "practitioner): a broadcast, each authority in the nations sees the mean of all of "
+        "them; switched on by `network` events with layer = 'learning'.", ge=0)
+    cluster: float = param(
+        "weight",
+        "assumption: members of a peer cluster learn from each other like border neighbours "
+        "(CS Local Area Interest Network, Trauma Champions)",
+        "Peer clusters of an approach (e.g. the CS Local Area Interest Network from 2020): "
+        "ties only between member authorities, those engaged in the approach and not ended; "
+        "switched on by `network` events with layer = 'cluster'.", ge=0)
 
 
 class NetworkConfig(Strict):
@@ -298,7 +307,8 @@ class ConditionsConfig(Strict):
     case_policy: float = param(
         "per unit policy",
         "assumption: policy builds the case more slowly than peers (ODD 7.4a)",
-        "How fast policy support builds the case (policy capped at 2).", ge=0)
+        "How fast policy support builds the case (no cap: strong policy keeps raising the case, "
+        "and through readiness the progression of started journeys).", ge=0)
     case_coproduction: float = param(
         "per unit",
         "assumption: co-production builds the case (ODD 7.4a)",
@@ -473,7 +483,10 @@ class ProgressionConfig(Strict):
     end_paused_rate: float = param(
         "1/year",
         "Innovate finding 1 (UKRI GtR ES/T00133X/1): ending an innovation; assumption: 0.3 a year",
-        "Hazard of ending a paused journey at C = 0.", ge=0)
+        "Hazard of ending a paused journey at C = 0, before Integrating; from Integrating on a "
+        "paused journey ends at its stage's end_rate (embedded practice, in procedures and "
+        "commissioning, does not lapse with a pause: Fixsen et al. 2005, NIRN, "
+        "sustainability).", ge=0)
     rigidity_culture: float = param(
         "0-1",
         "Holling 2001 (Ecosystems 4): rigidity trap of the adaptive cycle; assumption: 0.4 (ODD "
@@ -488,7 +501,8 @@ class ProgressionConfig(Strict):
         "multiplier",
         "DfE Innovation Programme Round 2 evaluation: funding 'fundamental'; assumption: 1.5 (ODD "
         "7.10)",
-        "Progression multiplier while a programme funds the journey.", ge=0)
+        "Progression multiplier while a programme funds the journey; a funded journey also "
+        "does not pause for loss of momentum (funded posts carry it).", ge=0)
 
     @model_validator(mode="after")
     def _check(self) -> ProgressionConfig:
@@ -538,7 +552,10 @@ class ShocksConfig(Strict):
         "index",
         "Ecocycle poverty trap (Holling 2001, Ecosystems 4); assumption: budget index 0.4 (ODD "
         "7.10)",
-        "Budget index below which such a journey ends instead.", ge=0)
+        "Budget index at which the poverty trap starts: when a programme ends, a journey at "
+        "Developing or earlier ends (instead of pausing or going on) with probability "
+        "(poverty_budget - b) / poverty_budget for an authority with budget index b below it, "
+        "graded by the gap rather than a knife edge.", gt=0)
 
     @model_validator(mode="after")
     def _check(self) -> ShocksConfig:
@@ -737,16 +754,30 @@ class NetworkEvent(Event):
     """Switch a tie layer on (or off) for agents of some nations."""
 
     kind: Literal["network"]
-    layer: Literal["region", "learning"]
+    layer: Literal["region", "learning", "cluster"]
     approach: Approach | None = None
     nations: list[Nation] = Field(min_length=1)
     active: bool = True
 
     @model_validator(mode="after")
     def _approach_for_learning(self) -> NetworkEvent:
-        if (self.layer == "learning") != (self.approach is not None):
-            raise ValueError("a learning network needs an approach; a region layer has none")
+        if (self.layer != "region") != (self.approach is not None):
+            raise ValueError("a learning network or a peer cluster needs an approach; a region "
+                             "layer has none")
         return self
+
+
+class PackageEvent(Event):
+    """From its date, a packaged, evaluated design speeds up the early stages of an approach.
+
+    ``value`` multiplies the progression hazards out of Mobilising and Designing of every
+    journey of the approach in the nations (a toolkit and an evaluation remove design work).
+    """
+
+    kind: Literal["package"]
+    approach: Approach
+    nations: list[Nation] = Field(min_length=1)
+    value: float = Field(ge=1, le=10)
 
 
 class SeedEvent(Event):
@@ -800,11 +831,12 @@ class WorkforceEvent(Event):
 
 
 AnyEvent = Annotated[
-    BudgetEvent | PolicyEvent | NetworkEvent | SeedEvent | DisruptionEvent | HazardScaleEvent
-    | WorkforceEvent,
+    BudgetEvent | PolicyEvent | NetworkEvent | PackageEvent | SeedEvent | DisruptionEvent
+    | HazardScaleEvent | WorkforceEvent,
     Field(discriminator="kind"),
 ]
-EVENT_KINDS = ("budget", "policy", "network", "seed", "disruption", "hazard_scale", "workforce")
+EVENT_KINDS = ("budget", "policy", "network", "package", "seed", "disruption", "hazard_scale",
+               "workforce")
 
 
 class Config(Strict):

@@ -14,7 +14,7 @@ import pandas as pd
 
 from sim.cache import ProcessCache
 from sim.errors import InputError
-from sim.vocabulary import NATIONS
+from sim.vocabulary import APPROACHES, MEASURES, NATIONS, OBSERVATION_KINDS, SCOPES
 
 ATTRIBUTION = (
     "Contains public sector information licensed under the Open Government Licence v3.0 (ONS, "
@@ -94,6 +94,35 @@ def load_uk() -> UKData:
     return _DATA.get("uk", _read_uk)
 
 
+def _observed_patterns(authority_ids: list[str]) -> pd.DataFrame:
+    """The observation model: every published count, the stage it observes and its kind.
+
+    ``scope`` is a group of nations (counts) or one authority's agent_id (a named
+    authority: 1 if its journey is at or beyond the stage and not ended, else 0).
+    ``low`` and ``high`` are the ends of the allowed region: a lower bound has no ``high``
+    (+inf), an upper bound no ``low`` (-inf); a point has ``low == high == value``.
+    """
+    name = "observed_patterns.csv"
+    frame = _read(name, ("id", "metric", "approach", "measure", "scope", "time", "value",
+                         "low", "high", "kind", "source"))
+    checks = (("approach", APPROACHES), ("measure", tuple(MEASURES)),
+              ("scope", tuple(SCOPES) + tuple(authority_ids)), ("kind", tuple(OBSERVATION_KINDS)))
+    for column, allowed in checks:
+        bad = sorted(set(frame[column]) - set(allowed))
+        if bad:
+            raise InputError(f"data file {name}: {column} {bad[0]!r} is not one of "
+                             f"{', '.join(allowed[:8])}" + (" or an agent_id" if column ==
+                                                             "scope" else ""))
+    frame["low"] = frame["low"].astype(float).fillna(-np.inf)
+    frame["high"] = frame["high"].astype(float).fillna(np.inf)
+    point = frame["kind"] == "point"
+    frame.loc[point, "low"] = frame.loc[point, "high"] = frame.loc[point, "value"]
+    if frame["metric"].duplicated().any():
+        raise InputError(f"data file {name}: metric "
+                         f"{frame['metric'][frame['metric'].duplicated()].iloc[0]!r} repeated")
+    return frame
+
+
 def _read_uk() -> UKData:
     auth = _read("authorities.csv", ("agent_id", "name", "nation", "region_code",
                                      "region_name"))
@@ -128,8 +157,7 @@ def _read_uk() -> UKData:
                    ("agent_id", "indicator", "year_end", "value"))
     seeds = _read("practice_adoption_seed.csv", ("agent_id", "practice", "start_year",
                                                  "confidence"))
-    observed = _read("observed_patterns.csv", ("approach", "measure", "scope", "time", "value",
-                                               "low", "high"))
+    observed = _observed_patterns(list(auth["agent_id"]))
 
     def by_agent(frame: pd.DataFrame, column: str) -> np.ndarray:
         values = frame.set_index("agent_id")[column]

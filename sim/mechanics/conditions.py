@@ -94,7 +94,7 @@ def policy_terms(run: Journeys, row: int, at_six: np.ndarray | None):
         policy = policy.take(run.nation, axis=0, mode="clip")
         run.feedback_terms = (
             run.constants.p0 * policy,
-            run.config.conditions.case_policy * np.minimum(policy, 2.0),
+            run.config.conditions.case_policy * policy,
             run.per_agent(macro), run.per_agent(run.constants.weights[4] * np.log(macro)),
             run.config.feedback.reprompt_rate * (at_six @ run.constants.others > 0))
     return run.feedback_terms[:4]

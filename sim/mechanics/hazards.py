@@ -14,6 +14,7 @@ import numpy as np
 
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import END, NO_MOVE, PAUSE, REVISIT
+from sim.vocabulary import DESIGNING, MOBILISING
 
 if TYPE_CHECKING:
     from sim.mechanics.journeys import Journeys
@@ -59,6 +60,9 @@ def move_hazards(run: Journeys, s: JourneyState, k: int, t0: float, row: int,
         np.add(forward, cfg.prompting.restart_weight * prompt, out=forward, where=cooled)
     crisis = run.per_agent(run.tables.crisis[row])
     momentum = run.constants.pause_rate * bad
+    if funded is not None:
+        # funded posts carry a funded journey's momentum
+        momentum = momentum * ~funded
     np.add(momentum, crisis[:, None], out=hazards[PAUSE])
     hazards[PAUSE] *= working
     np.multiply(before[2:4], bad, out=hazards[REVISIT:END + 1])     # revisit and end
@@ -72,15 +76,20 @@ def progression(run: Journeys, s: JourneyState, k: int, forward_rate: np.ndarray
                 at_five: np.ndarray, out: np.ndarray) -> None:
     """Progression hazard of every journey into ``out`` (zero unless started and active).
 
-    h = r[s] * m[a] * C, times the funding boost while a programme funds the journey, the
-    triad's synergy, the rigidity trap at Integrating with a closed culture, critical mass at
-    Growing (the share of the nation's authorities integrating), and a disruption (COVID).
+    h = r[s] * m[a] * C, times the funding boost while a programme funds the journey, a
+    packaged design's multiplier at Mobilising and Designing, the triad's synergy, the
+    rigidity trap at Integrating with a closed culture, critical mass at Growing (the share
+    of the nation's authorities integrating), and a disruption (COVID).
     """
     cfg = run.config
     progression = cfg.progression
     rate = np.multiply(forward_rate, good, out=out)
     if funded is not None:
         np.multiply(rate, 1.0 + (progression.funding_boost - 1.0), out=rate, where=funded)
+    package = run.timeline.package[k]
+    if (package != 1.0).any():
+        early = (s.stage == MOBILISING) | (s.stage == DESIGNING)
+        np.multiply(rate, package.take(run.nation, axis=0, mode="clip"), out=rate, where=early)
     if run.constants.synergy is not None:
         rate *= 1.0 + integrated @ run.constants.synergy
     if cfg.mechanisms.conditions:

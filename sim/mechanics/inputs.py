@@ -135,7 +135,7 @@ def _tables(config: Config, timeline: Timeline, steps: np.ndarray, p0: np.ndarra
         churn = np.zeros((len(steps), profiles.size))
     led = capacity * c.leadership_factor
     return ScenarioTables(policy=policy, policy_term=p0 * by_profile,
-                          case_policy=c.case_policy * np.minimum(by_profile, 2.0),
+                          case_policy=c.case_policy * by_profile,
                           need=need, macro=macro, log_macro=weights[4] * np.log(macro),
                           budget=budget, capacity=capacity, churn=churn, capacity_led=led,
                           log_capacity=weights[1] * np.log(capacity),

@@ -22,7 +22,7 @@ from sim.mechanics.reasons import reason_list
 from sim.mechanics.state import FIELDS, Evidence, JourneyState, StepEvents
 from sim.mechanics.tables import MOVES, NO_MOVE, journey_constants
 from sim.mechanics.timeline import Timeline
-from sim.vocabulary import APPROACHES, INTEGRATING, NATIONS
+from sim.vocabulary import APPROACHES, ENDED, INTEGRATING, MOBILISING, NATIONS
 
 EPS = 1e-9
 
@@ -141,7 +141,8 @@ class Journeys:
 
         before = self.constants.before_rates.take(code, axis=1, mode="clip")
         flags = self.constants.before_flags.take(code, axis=1, mode="clip")
-        s.exposure = self.network.exposure(before[0], tl, k)
+        s.exposure = self.network.exposure(before[0], tl, k,
+                                           (s.stage >= MOBILISING) & (s.status != ENDED))
         prompt, terms = conditions.readiness(self, s, row, t0, before[5])
 
         crisis, momentum = hazards.move_hazards(self, s, k, t0, row, prompt, before, flags,

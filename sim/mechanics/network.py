@@ -10,8 +10,17 @@ visibility of its ties over the layers in which it has ties:
 With one layer this is exactly (visible peers among its ties) / (its ties).
 
 Layers: borders and statistical neighbours (or a synthetic graph) are always on; regions and
-each approach's learning network are complete graphs within groups that scenario events switch
-on and off. For populations up to ``DENSE_LIMIT`` agents the whole multiplex of each switch
+each approach's open learning network are complete graphs within groups that scenario events
+switch on and off (the learning network is a broadcast: every authority of its nations sees
+the mean of all of them). An approach's peer clusters join only its members, the authorities
+engaged in it and not ended (e.g. the CS Local Area Interest Network): a member i adds
+weight W_P and the mean visibility of the other members to its weighted mean,
+
+    E'_i = (E_i * D_i + W_P * mean_{j member, j != i} v_j) / (D_i + W_P),
+
+D_i being its total weight in the other layers; non-members are unchanged.
+
+For populations up to ``DENSE_LIMIT`` agents the whole multiplex of each switch
 state is one dense matrix per approach (built once per state, cached), so exposure is one
 matrix product; larger populations use a sparse product plus group sums, which costs O(ties + n).
 Both give the same numbers (tests/test_network.py).
@@ -46,7 +55,7 @@ class Network:
         complete_weight: weight of a complete graph over all agents (network.kind complete).
         region: region index of each agent (groups of the region layer).
         nation: nation index of each agent (which nations' switches apply).
-        region_weight, learning_weight: weights of the switchable layers.
+        region_weight, learning_weight, cluster_weight: weights of the switchable layers.
         ties: the always-on tie structure (unweighted adjacency), for clustering statistics.
         dense: use cached dense matrices (small populations).
         cache_key: identifies the static layers across runs (None: cache within this run only).
@@ -62,18 +71,42 @@ class Network:
     ties: sp.csr_array | None
     dense: bool
     cache_key: tuple | None = None
+    cluster_weight: float = 0.0
     _matrices: dict = field(default_factory=dict, repr=False)
     _last: tuple | None = field(default=None, repr=False)
 
-    def exposure(self, visible: np.ndarray, timeline: Timeline, step: int) -> np.ndarray:
-        """Exposure of every agent to every approach, shape (agents, approaches)."""
+    def exposure(self, visible: np.ndarray, timeline: Timeline, step: int,
+                 members: np.ndarray | None = None) -> np.ndarray:
+        """Exposure of every agent to every approach, shape (agents, approaches).
+
+        ``members`` marks the journeys engaged and not ended (the peer clusters' members);
+        without it, or with no cluster on, the peer clusters add nothing.
+        """
         if self.dense:
             matrices = self._matrices.get(step)
             if matrices is None:
                 matrices = self._matrices[step] = self._dense_matrices(
                     timeline.region_on[step], timeline.learning_on[step])
-            return self._dense_exposure(matrices, visible)
-        return self._grouped(visible, timeline.region_on[step], timeline.learning_on[step])
+            out = self._dense_exposure(matrices, visible)
+        else:
+            out = self._grouped(visible, timeline.region_on[step], timeline.learning_on[step])
+        on = timeline.cluster_on[step]
+        if members is None or self.cluster_weight <= 0 or not on.any():
+            return out
+        den = self._group_layers(timeline.region_on[step], timeline.learning_on[step],
+                                 visible.shape[1]).den
+        return self._clustered(out, den, visible, members & on[self.nation])
+
+    def _clustered(self, exposure: np.ndarray, den: np.ndarray, visible: np.ndarray,
+                   members: np.ndarray) -> np.ndarray:
+        """Exposure with the peer clusters of ``members`` (one cluster per approach)."""
+        count = members.sum(axis=0)
+        shared = visible * members
+        mean = (shared.sum(axis=0) - shared) / np.maximum(count - 1, 1)
+        weight = self.cluster_weight * (members & (count > 1))
+        total = den + weight
+        return np.divide(exposure * den + weight * mean, total,
+                         out=np.zeros_like(exposure), where=total > 0)
 
     def _dense_exposure(self, matrices: np.ndarray, visible: np.ndarray) -> np.ndarray:
         """``matrices[a] @ visible[:, a]`` for every approach a, in C order.
@@ -257,7 +290,8 @@ def build_network(config: Config, population: Population, rng: np.random.Generat
     return Network(static=static, static_weight=static_weight, complete_weight=complete,
                    region=population.region, nation=population.nation,
                    region_weight=weights.region, learning_weight=weights.learning, ties=ties,
-                   dense=n <= DENSE_LIMIT, cache_key=cache_key)
+                   dense=n <= DENSE_LIMIT, cache_key=cache_key,
+                   cluster_weight=weights.cluster)
 
 
 def _uk_static(border: float, statistical: float):

@@ -1,8 +1,10 @@
 """Phases 1 and 2 of a step: dated events and agent-level shocks (ODD 7.7-7.10).
 
 Dated events: named authorities (or whole nations) are seeded at a stage, perhaps with a
-funded programme; when a programme ends, its journeys pause, or end if the budget is low
-(the poverty trap). Agent-level shocks: a change of director pauses working journeys and may
+funded programme; when a programme ends, its journeys pause, or end early ones with a chance
+graded by how far the budget is below the poverty-trap threshold (the poverty trap).
+
+Agent-level shocks: a change of director pauses working journeys and may
 send paused ones back a stage; an Ofsted inadequate judgement pauses every working journey
 for a compliance focus of one to two years and lowers the culture.
 
@@ -49,17 +51,28 @@ def seed(run: Journeys, s: JourneyState, k: int, kind: np.ndarray, reason: np.nd
 
 def programme_ends(run: Journeys, s: JourneyState, row: int, t0: float, t1: float,
                    u: np.ndarray, kind: np.ndarray, reason: np.ndarray) -> bool:
-    """Funded programmes ending in the step: pause, or end with a low budget; True if any."""
+    """Funded programmes ending in the step: pause, or end by the graded poverty trap.
+
+    A journey at Developing or earlier ends with probability (b* - b) / b* where its
+    authority's budget index b is below the threshold b* (``shocks.poverty_budget``);
+    otherwise it pauses with ``shocks.programme_end_pause_probability``. True if any ended.
+    """
     ending = ((s.funded_until >= t0 - EPS) & (s.funded_until < t1 - EPS) & (s.stage >= 1)
               & (s.status != ENDED) & (kind < 0))
-    low_budget = run.tables.budget[row] < run.config.shocks.poverty_budget
-    poor = ending & (s.stage <= DEVELOPING) & run.per_agent(low_budget)[:, None]
+    threshold = run.config.shocks.poverty_budget
+    gap = np.clip((threshold - run.per_agent(run.tables.budget[row])) / threshold, 0.0, 1.0)
+    # the poverty trap, graded by the budget gap: the deeper below the threshold, the likelier
+    # an early journey ends when its funding stops
+    poor = ending & (s.stage <= DEVELOPING) & (u < gap[:, None])
     s.status[poor] = ENDED
     s.ended_at[poor] = t1
     kind[poor] = KIND["end"]
     reason[poor] = REASON["funded programme ended with a low budget (poverty trap)"]
+    # otherwise it pauses with the programme's pause probability (the same uniform, rescaled,
+    # so the two decisions are one draw)
+    rest = (u - gap[:, None]) / np.maximum(1.0 - gap[:, None], 1e-12)
     pause = ending & ~poor & (s.status == ACTIVE) & (
-        u < run.config.shocks.programme_end_pause_probability)
+        rest < run.config.shocks.programme_end_pause_probability)
     s.status[pause] = PAUSED
     kind[pause] = KIND["pause"]
     reason[pause] = REASON["funded programme ended"]

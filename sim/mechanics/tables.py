@@ -204,7 +204,7 @@ def _code_tables(config: Config, rates: dict) -> dict:
         rates["visible"][stage * 3 + status],
         working * rates["forward_rate"][stage * width + a],
         working * rates["revisit_rate"][stage],
-        np.where(working, rates["end_rate"][stage],
+        np.where(working | (paused & (stage >= INTEGRATING)), rates["end_rate"][stage],
                  paused * config.progression.end_paused_rate),
         working, alive & (stage == WIDER), alive & (stage >= INTEGRATING)])
     out["before_flags"] = np.stack([stage == INTEGRATING, stage == GROWING,

@@ -49,7 +49,11 @@ class Timeline:
         workforce_multiplier: turnover, vacancy and agency multipliers from workforce events,
             shape (3, steps, nations).
         region_on: region layer switched on for each nation, shape (steps, nations).
-        learning_on: learning network on per nation and approach, (steps, nations, approaches).
+        learning_on: open learning network on per nation and approach, (steps, nations,
+            approaches).
+        cluster_on: peer clusters on per nation and approach, (steps, nations, approaches).
+        package: multiplier of the early stages' progression from packaged designs, (steps,
+            nations, approaches); 1 where none.
         seedings: seeding events of each step.
     """
 
@@ -63,6 +67,8 @@ class Timeline:
     workforce_multiplier: np.ndarray
     region_on: np.ndarray
     learning_on: np.ndarray
+    cluster_on: np.ndarray
+    package: np.ndarray
     seedings: dict[int, list[Seeding]] = field(default_factory=dict)
 
     @property
@@ -127,12 +133,19 @@ def compile_timeline(config: Config, population: Population) -> Timeline:
 
     region_on = np.zeros((steps, len(NATIONS)), dtype=bool)
     learning_on = np.zeros((steps, len(NATIONS), len(APPROACHES)), dtype=bool)
+    cluster_on = np.zeros_like(learning_on)
     for e in _of_kind(events, "network"):
         rows, cols = _from(e.date, end), _nations(e.nations)
         if e.layer == "region":
             region_on[np.ix_(rows, cols)] = e.active
         else:
-            learning_on[np.ix_(rows, cols, [APPROACHES.index(e.approach)])] = e.active
+            on = learning_on if e.layer == "learning" else cluster_on
+            on[np.ix_(rows, cols, [APPROACHES.index(e.approach)])] = e.active
+
+    package = np.ones((steps, len(NATIONS), len(APPROACHES)))
+    for e in _of_kind(events, "package"):
+        package[np.ix_(_from(e.date, end), _nations(e.nations),
+                       [APPROACHES.index(e.approach)])] = e.value
 
     mid = (start + end) / 2
     budget = _budget(config, events, mid)
@@ -152,7 +165,8 @@ def compile_timeline(config: Config, population: Population) -> Timeline:
     return Timeline(start=start, end=end, budget=budget, policy=policy,
                     hazard_scale=hazard_scale, progression_scale=progression_scale,
                     census=census, workforce_multiplier=multiplier, region_on=region_on,
-                    learning_on=learning_on, seedings=seedings)
+                    learning_on=learning_on, cluster_on=cluster_on, package=package,
+                    seedings=seedings)
 
 
 def agent_budget(config: Config, population: Population, budget: np.ndarray) -> np.ndarray:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.cache import ProcessCache
-from sim.vocabulary import APPROACHES, MEASURES, NATIONS, SCOPES
+from sim.vocabulary import APPROACHES, KINDS, MEASURES, NATIONS, SCOPES
 
 
 def measure_counts(counts: np.ndarray, measure: str, scope: str = "UK") -> np.ndarray:
@@ -52,7 +52,8 @@ def metric_names() -> list[str]:
 def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: float,
                     uptake: list[np.ndarray], spend: np.ndarray, outcome_years: np.ndarray,
                     outcome_end: np.ndarray, clustering: dict[str, float],
-                    observed: pd.DataFrame | None) -> dict[str, float]:
+                    observed: pd.DataFrame | None, event_log: dict | None = None,
+                    ids: np.ndarray | None = None) -> dict[str, float]:
     """Flat ``name -> value`` metrics; NaN marks what the run cannot say (e.g. out of window)."""
     alive = counts[..., 0] + counts[..., 1]             # active or paused, by stage
     at_or_beyond = np.cumsum(alive[..., ::-1], axis=-1)[..., ::-1]
@@ -84,6 +85,35 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
         for name, measure, nations, a, when in _patterns(observed):
             series = by_nation[measure][:, nations, a].sum(axis=1)
             out[name] = value_at(times, series, when)
+        if event_log is not None and ids is not None:
+            out |= {f"patterns.{k}": v for k, v in
+                    authority_patterns(observed, times, event_log, ids).items()}
+    return out
+
+
+def authority_patterns(observed: pd.DataFrame, times: np.ndarray, event_log: dict,
+                       ids: np.ndarray) -> dict[str, float]:
+    """Simulated values of the patterns about one named authority (``scope`` its agent_id).
+
+    1 if its journey is at or beyond the measure's stage and not ended at the pattern's time,
+    else 0; NaN outside the run, or if the authority is not in the run.
+    """
+    out: dict[str, float] = {}
+    named = observed[~observed["scope"].isin(list(SCOPES))]
+    for row in named.itertuples():
+        where = np.flatnonzero(ids == row.scope)
+        if not len(where) or not times[0] - 1e-9 <= row.time <= times[-1] + 1e-9:
+            out[row.metric] = math.nan
+            continue
+        mine = np.flatnonzero((event_log["agent"] == where[0])
+                              & (event_log["approach"] == APPROACHES.index(row.approach))
+                              & (event_log["time"] <= row.time + 1e-9))
+        if not len(mine):
+            out[row.metric] = 0.0
+            continue
+        last = mine[-1]
+        alive = event_log["kind"][last] != KINDS.index("end")
+        out[row.metric] = float(alive and event_log["to_stage"][last] >= MEASURES[row.measure])
     return out
 
 
@@ -106,8 +136,9 @@ def _patterns(observed: pd.DataFrame) -> list[tuple[str, str, list[int], int, fl
     Read once per table (the observed table is loaded once per process).
     """
     def build() -> tuple[pd.DataFrame, list[tuple]]:
-        columns = (observed[c].tolist() for c in ("metric", "measure", "scope", "approach",
-                                                   "time"))
+        counted = observed[observed["scope"].isin(list(SCOPES))]
+        columns = (counted[c].tolist() for c in ("metric", "measure", "scope", "approach",
+                                                  "time"))
         return observed, [(f"patterns.{metric}", measure,
                            [NATIONS.index(n) for n in SCOPES[scope]],
                            APPROACHES.index(approach), when)

@@ -172,7 +172,8 @@ class RunResult:
             outcome_years=self.config.time.dt * self.sums[:, FIELDS.index("outcome")].sum(
                 axis=(0, 1)),
             outcome_end=self.final.outcome.mean(axis=0),
-            clustering=self.clustering, observed=self.observed)
+            clustering=self.clustering, observed=self.observed, event_log=self.event_log,
+            ids=self.population.ids)
 
     @functools.cached_property
     def manifest(self) -> dict[str, Any]:

@@ -73,7 +73,7 @@ class FinishedSweep:
         """The outcomes to report: the analysis list, or every metric column."""
         chosen = self.analysis["outcomes"]
         return chosen or [c for c in self.metrics.columns if "." in c
-                          and not c.startswith("param.")]
+                          and not c.startswith(("param.", "posterior."))]
 
     @property
     def ok(self) -> pd.DataFrame:

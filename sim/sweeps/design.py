@@ -8,6 +8,12 @@ to keep. :func:`load_experiment` validates it and expands it into :class:`Run` t
 Seeds come from ``numpy.random.SeedSequence(master_seed)``: replicate ``r`` gets the ``r``-th
 spawned seed at every point (common random numbers, so differences between points are not
 inflated by seed noise), and ``innovate run BASE --seed S --set ...`` re-runs any run alone.
+
+With ``posterior = "<preset>"`` in ``[experiment]``, every run also draws the calibrated
+parameters from that preset's posterior (:mod:`sim.config.posterior`): the replicate's seed
+picks the draw, so replicate ``r`` has the same draw at every point, and the point's own
+settings (``[set]``, its parameters) win over a posterior key. ``innovate run BASE --seed S
+--posterior <preset> --set ...`` re-runs any run alone.
 """
 
 from __future__ import annotations
@@ -24,6 +30,13 @@ import numpy as np
 from pydantic import Field, ValidationError, field_validator, model_validator
 
 from sim.config import load_config, preset_names, raw_scenario
+from sim.config.posterior import (
+    Posterior,
+    check_posterior,
+    draw_record,
+    load_posterior,
+    posterior_draws,
+)
 from sim.errors import InputError
 from sim.io import read_toml
 from sim.schema import Strict, describe_error
@@ -94,6 +107,10 @@ class ExperimentSpec(Strict):
     seed: int = Field(0, ge=0, lt=2**63)
     metrics: list[str] = Field(default_factory=list, description="Metrics to keep (default all).")
     curves: bool = Field(True, description="Keep UK counts per step by approach and measure.")
+    posterior: str | None = Field(None, min_length=1, description="Draw each run's calibrated "
+                                  "parameters from this preset's posterior "
+                                  "(<preset>.posterior.csv, or a .csv file): the replicate's "
+                                  "seed picks the draw; the point's own settings win.")
 
 
 class ExperimentFile(Strict):
@@ -139,12 +156,13 @@ class Point:
 
 @dataclass(frozen=True)
 class Run:
-    """One simulation: a point and a replicate, with its seed."""
+    """One simulation: a point and a replicate, with its seed (and its posterior draw)."""
 
     run_id: int
     point: int
     replicate: int
     seed: int
+    draw: int | None = None
 
 
 @dataclass(frozen=True)
@@ -157,6 +175,7 @@ class Experiment:
     points: tuple[Point, ...]
     seeds: tuple[int, ...]
     bases: dict[str, dict]
+    posterior: Posterior | None = None
 
     @property
     def name(self) -> str:
@@ -169,21 +188,40 @@ class Experiment:
         return list(self.spec.parameters)
 
     @functools.cached_property
+    def draws(self) -> tuple[int, ...] | None:
+        """The posterior draw of each replicate (by its seed, the same at every point)."""
+        if self.posterior is None:
+            return None
+        return tuple(posterior_draws(self.posterior, self.seeds))
+
+    @functools.cached_property
     def runs(self) -> list[Run]:
         """Every point x replicate, run_id = point * replicates + replicate."""
         reps = self.spec.experiment.replicates
-        return [Run(run_id=p.index * reps + r, point=p.index, replicate=r, seed=self.seeds[r])
+        draws = self.draws or (None,) * reps
+        return [Run(run_id=p.index * reps + r, point=p.index, replicate=r, seed=self.seeds[r],
+                    draw=draws[r])
                 for p in self.points for r in range(reps)]
 
     @property
     def digest(self) -> str:
         """A hash of what determines the results (to refuse resuming a different sweep)."""
-        content = json.dumps({"points": [(p.name, p.scenario, p.overrides) for p in self.points],
-                              "seeds": self.seeds, "bases": self.bases,
-                              "metrics": self.spec.experiment.metrics,
-                              "curves": self.spec.experiment.curves},
-                             sort_keys=True, default=str)
+        what = {"points": [(p.name, p.scenario, p.overrides) for p in self.points],
+                "seeds": self.seeds, "bases": self.bases,
+                "metrics": self.spec.experiment.metrics,
+                "curves": self.spec.experiment.curves}
+        if self.posterior is not None:
+            what["posterior"] = {"sha256": self.posterior.sha256, "draws": self.draws}
+        content = json.dumps(what, sort_keys=True, default=str)
         return hashlib.sha256(content.encode()).hexdigest()
+
+    def posterior_values(self, run: Run) -> dict[str, float]:
+        """The posterior values ``run`` takes: its draw's, less the keys its point sets."""
+        if self.posterior is None or run.draw is None:
+            return {}
+        record = draw_record(self.posterior, run.seed, run.draw,
+                             [key for key, _ in self.points[run.point].overrides])
+        return record["parameters"]
 
     def point_table(self) -> list[dict[str, Any]]:
         """One row per point: index, name and the value of every varied parameter."""
@@ -218,16 +256,21 @@ def load_experiment(path: str | Path) -> Experiment:
     points = _points(spec, path)
     bases = {name: raw_scenario(_scenario_path(name, path)) for name in
              sorted({p.scenario for p in points})}
+    posterior = None
+    if spec.experiment.posterior is not None:
+        posterior = load_posterior(_scenario_path(spec.experiment.posterior, path, ".csv"),
+                                   field=f"{path}: experiment.posterior")
     experiment = Experiment(spec=spec, path=path, text=text, points=tuple(points),
                             seeds=replicate_seeds(spec.experiment.seed,
-                                                  spec.experiment.replicates), bases=bases)
+                                                  spec.experiment.replicates), bases=bases,
+                            posterior=posterior)
     _check_configs(experiment)
     return experiment
 
 
-def _scenario_path(name: str, experiment_path: Path) -> str:
-    """A preset name as is; a TOML path relative to the experiment file's folder."""
-    if name in preset_names() or not name.endswith(".toml"):
+def _scenario_path(name: str, experiment_path: Path, *suffixes: str) -> str:
+    """A preset name as is; a TOML (or ``suffixes``) path relative to the experiment's folder."""
+    if name in preset_names() or not name.endswith((".toml", *suffixes)):
         return name
     candidate = experiment_path.parent / name
     return str(candidate if candidate.is_file() else name)
@@ -344,6 +387,12 @@ def _check_configs(experiment: Experiment) -> None:
         except InputError as error:
             raise InputError(f"{experiment.path}: {str(error).removeprefix('--set: ')}") \
                 from None
+    if experiment.posterior is not None:
+        for base in experiment.bases.values():
+            try:
+                check_posterior(experiment.posterior, load_config(base, spec.set))
+            except InputError as error:
+                raise InputError(f"{experiment.path}: experiment.posterior: {error}") from None
     _check_metrics(experiment)
 
 

@@ -14,6 +14,7 @@ Folder layout::
     manifest.json      experiment text, base configurations, seeds, versions, timings
     parts/             metrics-00000.parquet, curves-00000.parquet, ...
     metrics.parquet    one row per run: point, replicate, seed, parameters, status, metrics
+                       (with a posterior: its draw and the posterior.* values it took)
     curves.parquet     one row per run x approach x measure: UK counts at every step
     points.csv         the design: one row per point with its parameter values
 """
@@ -23,6 +24,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import math
 import os
 import signal
 import sys
@@ -68,6 +70,7 @@ class Task:
     overrides: tuple[tuple[str, Any], ...]
     metrics: tuple[str, ...]
     curves: bool
+    parameters: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -95,14 +98,21 @@ _CONFIGS: dict[tuple[str, str], Any] = {}
 
 
 def _config(task: Task) -> Any:
-    """The task's configuration, built once per base and overrides in each worker."""
-    from sim.config import load_config
+    """The task's configuration, built once per base, overrides and draw in each worker.
 
-    key = (task.base_digest, json.dumps(task.overrides, default=str))
+    The posterior values of the task's draw (``task.parameters``, without the keys the point
+    sets itself) are set last.
+    """
+    from sim.config import load_config
+    from sim.config.posterior import apply_parameters
+
+    key = (task.base_digest, json.dumps(task.overrides, default=str),
+           json.dumps(task.parameters))
     if key not in _CONFIGS:
         if len(_CONFIGS) >= 64:
             _CONFIGS.clear()
-        _CONFIGS[key] = load_config(task.base, task.overrides)
+        config = load_config(task.base, task.overrides)
+        _CONFIGS[key] = apply_parameters(config, dict(task.parameters))
     return _CONFIGS[key]
 
 
@@ -242,7 +252,8 @@ def _stream(experiment: Experiment, runs: list[Run], executor: Executor, out: Pa
     tasks = [Task(run=r, base=experiment.bases[points[r.point].scenario],
                   base_digest=digests[points[r.point].scenario],
                   overrides=points[r.point].overrides, metrics=tuple(spec.metrics),
-                  curves=spec.curves) for r in runs]
+                  curves=spec.curves,
+                  parameters=tuple(experiment.posterior_values(r).items())) for r in runs]
     size = max(1, min(8, len(tasks) // (workers * 8) or 1))
     chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     writer = _PartWriter(out / "parts", experiment)
@@ -326,6 +337,11 @@ class _PartWriter:
             values = dict(point.overrides)
             row = {"run_id": run.run_id, "point": run.point, "point_name": point.name,
                    "replicate": run.replicate, "seed": run.seed}
+            if self.experiment.posterior is not None:
+                drawn = self.experiment.posterior_values(run)
+                row["draw"] = run.draw
+                row |= {f"posterior.{key}": drawn.get(key, math.nan)
+                        for key in self.experiment.posterior.keys}
             row |= {f"param.{name}": values.get(name) for name in params}
             row |= {"status": record["status"], "error": record["error"],
                     "wall_time": record["wall_time"]}
@@ -399,7 +415,7 @@ def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
 
 def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler: str | None
               ) -> dict[str, Any]:
-    return {
+    manifest = {
         "experiment": experiment.name, "file": str(experiment.path),
         "experiment_toml": experiment.text, "digest": experiment.digest,
         **stamp(),
@@ -414,3 +430,13 @@ def _manifest(experiment: Experiment, backend: Backend, workers: int, scheduler:
         "backend": backend, "workers": workers, "scheduler": scheduler,
         "rerun": "innovate run <base> --seed <seed> --set <each param.* value of the row>",
     }
+    posterior = experiment.posterior
+    if posterior is not None:
+        manifest["posterior"] = posterior.describe() | {"replicates": [
+            {"replicate": r, "seed": seed, "draw": draw,
+             "parameters": posterior.parameters(draw)}
+            for r, (seed, draw) in enumerate(zip(experiment.seeds, experiment.draws,
+                                                 strict=True))]}
+        manifest["rerun"] = (f"innovate run <base> --seed <seed> --posterior {posterior.path} "
+                             "--set <each point setting and param.* value of the row>")
+    return manifest

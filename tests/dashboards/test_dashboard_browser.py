@@ -256,8 +256,10 @@ def test_a_lever_then_uptake_compare_and_export(tab):
         page.locator(".v-input", has_text="Seeds: 2").first.wait_for()
     page.locator(".innovate-compare-run").click()
     page.get_by_text("runs of your scenario").first.wait_for(timeout=90_000)
-    sentences = page.locator(".solara-markdown", has_text="runs of your scenario").inner_text()
-    assert "Under " in sentences and "In 2030, CS integrating:" in sentences
+    sentences = page.locator(".solara-markdown", has_text="In 2030, CS integrating:").inner_text()
+    assert "Under " in sentences and "runs of your scenario" in sentences
+    drawn = page.locator(".solara-markdown", has_text="draw their parameters from the").inner_text()
+    assert drawn.startswith("The runs of your scenario and historical-calibrated draw")
     assert "workforce_pressure=1.5" in page.locator(".solara-markdown",
                                                     has_text="Your scenario:").inner_text()
     page.locator(".vega-embed svg").first.wait_for()

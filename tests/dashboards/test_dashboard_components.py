@@ -197,6 +197,14 @@ def test_uptake_tab_draws_counts_and_observed_points(page):
     assert len(specs) == 2
     stages = specs[0]["datasets"]["stages_CS"]
     assert len(stages) == 105 * 6 and max(r["count"] for r in stages) > 10
+    shapes = {enc["field"]: enc["scale"]["range"] for spec in specs
+              for panel in spec["hconcat"] for layer in panel.get("layer", [])
+              for enc in [layer.get("encoding", {}).get("shape")] if enc}
+    assert {"triangle-up", "triangle-down", "diamond"} <= set(shapes["key"])
+    texts = " ".join(_markdown(page))
+    for words in ("at least", "at most", "between", "seeded"):
+        assert words in texts
+    assert "observed_patterns" not in texts
 
 
 def test_compare_tab_runs_two_ensembles_and_says_the_difference(page):

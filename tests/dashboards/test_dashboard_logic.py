@@ -8,16 +8,19 @@ import re
 from dataclasses import replace
 from pathlib import Path
 
+import altair as alt
 import numpy as np
+import pandas as pd
 import pytest
 
 pytest.importorskip("solara")
 
-from dashboards import boundaries  # noqa: E402
-from dashboards.charts import uptake_spec  # noqa: E402
+from dashboards import boundaries, figures  # noqa: E402
+from dashboards.charts import observation_layers, record_spec, uptake_spec  # noqa: E402
 from dashboards.ensembles import (  # noqa: E402
     Ensemble,
     difference_sentence,
+    preset_posterior,
     reach_time,
     run_ensemble,
     share_sentence,
@@ -28,6 +31,8 @@ from dashboards.frames import (  # noqa: E402
     comparison_table,
     csv_bytes,
     events_table,
+    observation_sentence,
+    observed_points,
     run_tables,
     scope_size,
     scope_stage_counts,
@@ -38,11 +43,24 @@ from dashboards.frames import (  # noqa: E402
 )
 from dashboards.map_data import hover_text, map_colours, map_geometry  # noqa: E402
 from dashboards.session import Session  # noqa: E402
-from dashboards.settings import Settings, extra_lines, parse_seed  # noqa: E402
+from dashboards.settings import (  # noqa: E402
+    DEFAULT_PRESET,
+    Settings,
+    extra_lines,
+    parse_seed,
+    preset_items,
+)
 from dashboards.style import date_label, quarter_label, years_words  # noqa: E402
+from dashboards.tabs.uptake import RECORD_KEY, record_lines  # noqa: E402
+from sim.config import load_config, preset_names  # noqa: E402
 from sim.errors import InputError  # noqa: E402
 from sim.model import InnovationModel  # noqa: E402
-from sim.vocabulary import APPROACHES, NATIONS  # noqa: E402
+from sim.vocabulary import (  # noqa: E402
+    APPROACHES,
+    NATIONS,
+    OBSERVATION_KEYS,
+    OBSERVATION_KINDS,
+)
 
 PNG = b"\x89PNG\r\n\x1a\n"
 
@@ -159,7 +177,7 @@ def test_invalid_reset_leaves_the_session_as_it_was():
     session.step(3)
     with pytest.raises(InputError):
         session.reset(replace(Settings(), austerity_cut=5.0))
-    assert session.steps == 3 and session.settings == Settings.from_preset("historical")
+    assert session.steps == 3 and session.settings == Settings.from_preset(DEFAULT_PRESET)
 
 
 def test_levers_change_the_run():
@@ -241,7 +259,128 @@ def test_uptake_counts_add_up_to_engaged(finished):
     records = simulated_record(result)
     assert set(records["series"]) == {"engaged, England and Wales", "implementing, England",
                                       "engaged, Scotland", "engaged, England",
-                                      "integrating, England"}
+                                      "integrating, England", "implementing, England and Wales"}
+
+
+# -- the record: one shape per kind of observation, and plain words --------------------------
+
+# What each kind must look like, spelled out here (not read from the code under test); a
+# band's shape is an SVG path (a bar through a hollow square).
+SHAPES = {"point": "circle", "lower": "triangle-up", "upper": "triangle-down", "input": "diamond"}
+COLUMN_NAMES = re.compile(r"\b(low|high|kind|metric|scope|lower|upper|band)\b|_|\.csv")
+
+
+def _walk(spec):
+    """Every dict inside a Vega-Lite spec."""
+    if isinstance(spec, dict):
+        yield spec
+        for value in spec.values():
+            yield from _walk(value)
+    elif isinstance(spec, list):
+        for value in spec:
+            yield from _walk(value)
+
+
+def _key_scale(spec: dict, channel: str) -> dict[str, str]:
+    """The key's words -> the ``channel`` value (shape, fill) of the record's markers."""
+    found = {}
+    for node in _walk(spec):
+        enc = node.get("encoding", {}).get(channel) if "mark" in node else None
+        if isinstance(enc, dict) and enc.get("field") == "key":
+            found |= dict(zip(enc["scale"]["domain"], enc["scale"]["range"], strict=True))
+    return found
+
+
+def _one_of_each_kind():
+    """One observation of every kind: the record's own, and a made-up count (``point``)."""
+    points = observed_points()
+    rows = [points[points["kind"] == k].iloc[[0]] for k in OBSERVATION_KINDS if k != "point"]
+    made = points[points["kind"] == "band"].iloc[[0]]
+    made = made.assign(kind="point", low=made["value"], high=made["value"],
+                       key=OBSERVATION_KEYS["point"])
+    frame = pd.concat([made, *rows], ignore_index=True)
+    return frame.assign(text=[observation_sentence(r) for r in frame.itertuples(index=False)])
+
+
+def test_each_kind_of_observation_has_its_own_shape_in_the_charts():
+    spec = alt.layer(*observation_layers(_one_of_each_kind())).to_dict()
+    shapes = _key_scale(spec, "shape")
+    by_kind = {k: shapes[OBSERVATION_KEYS[k]] for k in OBSERVATION_KINDS}
+    assert {k: v for k, v in by_kind.items() if k != "band"} == SHAPES
+    assert by_kind["band"].startswith("M") and len(set(by_kind.values())) == 5
+    fills = _key_scale(spec, "fill")
+    assert fills[OBSERVATION_KEYS["band"]] == "#ffffff"               # hollow
+    assert fills[OBSERVATION_KEYS["input"]] not in ("#000000", "#ffffff")   # grey
+    data = spec["datasets"]
+    arrows = {}
+    for node in _walk(spec):
+        mark = node.get("mark")
+        if isinstance(mark, dict) and mark["type"] == "rule" and "y2Offset" in mark:
+            (kind,) = {row["kind"] for row in data[node["data"]["name"]]}
+            arrows[kind] = mark["y2Offset"]
+    assert arrows["lower"] < 0 < arrows["upper"]          # at least: up; at most: down
+    bars = [node for node in _walk(spec) if isinstance(node.get("mark"), dict)
+            and node["mark"]["type"] in ("rule", "tick") and "y2Offset" not in node["mark"]]
+    assert all({r["kind"] for r in data[b["data"]["name"]]} == {"band"} for b in bars)
+    assert len(bars) == 3                                 # the bar and its two caps
+    tips = [n["encoding"]["tooltip"] for n in _walk(spec) if "tooltip" in n.get("encoding", {})]
+    assert tips and all(t == [{"field": "text", "title": "the record", "type": "nominal"}]
+                        for t in tips)
+
+
+def test_the_uptake_and_record_charts_key_the_kinds_present(finished):
+    result = finished.results()
+    spec = uptake_spec(result, "England and Wales")
+    shapes = _key_scale(spec, "shape")
+    assert list(shapes) == [OBSERVATION_KEYS[k] for k in ("band", "lower", "input")]
+    assert shapes[OBSERVATION_KEYS["lower"]] == "triangle-up"
+    assert "Published: at least 55 English and Welsh councils" in spec["description"]
+    assert _key_scale(uptake_spec(result, "UK"), "shape") == {}     # nothing published
+    record = record_spec(result)
+    assert list(_key_scale(record, "shape")) == [
+        OBSERVATION_KEYS[k] for k in ("band", "lower", "upper", "input")]
+    texts = {row["text"] for rows in record["datasets"].values() for row in rows
+             if "text" in row}
+    assert len(texts) == len(observed_points(named=False))  # every count, no single journey
+    assert not any(t.startswith("Published: Hackney") for t in texts)
+
+
+def test_the_record_in_words_says_each_kind_and_no_column_names():
+    for row in _one_of_each_kind().itertuples(index=False):
+        sentence = observation_sentence(row)
+        assert OBSERVATION_KINDS[row.kind] in sentence
+        words = sentence.split(" (source: ")[0]
+        assert not COLUMN_NAMES.search(words), words
+    o3 = observed_points().set_index("metric").loc["CS_engaged_EW_2022"]
+    assert o3["text"].startswith(
+        "Published: at least 55 English and Welsh councils engaged with Contextual "
+        "Safeguarding by January 2022 (source: CS Local Area Interest Network")
+    texts = observed_points()["text"]
+    assert texts[observed_points()["kind"] == "input"].str.startswith(
+        "A seeded input, not a target: ").all()
+    assert any(t.startswith("Published: Hackney integrating Contextual Safeguarding")
+               for t in texts)
+    for shown in (RECORD_KEY, *OBSERVATION_KEYS.values()):
+        assert not COLUMN_NAMES.search(shown), shown
+    for word in ("at least", "at most", "between", "seeded"):
+        assert word in RECORD_KEY
+    assert record_lines("Scotland").startswith("- A seeded input, not a target: 32 Scottish")
+    assert "Nothing is published for this area (Wales)" in record_lines("Wales")
+
+
+def test_the_uptake_png_draws_each_kind_with_its_own_marker(finished, monkeypatch):
+    drawn = []
+    monkeypatch.setattr(figures, "_export_png", lambda figure: drawn.append(figure) or b"")
+    uptake_png(finished.results(), "England")
+    (figure,) = drawn
+    markers = {}
+    for ax in figure.axes:
+        for line in ax.get_lines():
+            if (line.get_gid() or "").startswith("observation:"):
+                markers.setdefault(line.get_gid().split(":")[1], set()).add(line.get_marker())
+    assert markers == {"band": {"s"}, "upper": {"v"}}
+    labels = [t.get_text() for t in figure.legends[0].get_texts()]
+    assert labels[-2:] == [OBSERVATION_KEYS["band"], OBSERVATION_KEYS["upper"]]
 
 
 def test_journey_story_lists_every_transition_with_reason(finished):
@@ -289,7 +428,7 @@ def test_ensembles_are_reproducible_and_differ_by_scenario():
     crisis = run_ensemble(Settings.from_preset("workforce-crisis"), 3, "crisis")
     again = run_ensemble(Settings.from_preset("workforce-crisis"), [0, 1, 2], "crisis")
     np.testing.assert_array_equal(crisis.shares, again.shares)
-    base = run_ensemble(Settings(), 3, "historical")
+    base = run_ensemble(Settings(), 3, "historical-calibrated")
     assert crisis.shares.shape == (3, 104, 3, 3)
     early = crisis.times < 2026
     np.testing.assert_array_equal(crisis.shares[:, early], base.shares[:, early])
@@ -460,11 +599,13 @@ def test_dashboard_main_installs_assets_and_exits(monkeypatch, capsys, tmp_path)
     assert "installed vega@5" in capsys.readouterr().out
 
 
-def test_a_new_session_shows_the_historical_presets_own_levers():
+def test_a_new_session_shows_the_calibrated_presets_own_levers():
     settings = Session().settings
-    assert settings == Settings.from_preset("historical")
+    assert DEFAULT_PRESET == "historical-calibrated" == Settings().preset
+    assert settings == Settings.from_preset("historical-calibrated")
+    learning = load_config("historical-calibrated").network.weights.learning
     assert settings.ties == {"border": 1.0, "statistical_neighbours": 1.0, "region": 0.5,
-                             "learning": 1.0}
+                             "learning": learning}
     assert set(settings.policy) == set(APPROACHES)
     assert all(set(by_nation) == set(NATIONS) for by_nation in settings.policy.values())
     assert json.loads(json.dumps(settings.values()))["levers.start"] == 2026.0
@@ -497,3 +638,20 @@ def test_every_public_name_in_the_dashboard_has_a_docstring():
                             member, property)) and not inspect.getdoc(member):
                         missing.append(f"{module.__name__}.{name}.{attr}")
     assert not missing, missing
+
+
+def test_the_preset_menus_name_every_preset_in_plain_words_calibrated_history_first():
+    items = preset_items(preset_names())
+    assert items[0] == {"text": "What happened (calibrated)", "value": "historical-calibrated"}
+    assert sorted(item["value"] for item in items) == sorted(preset_names())
+    assert all(item["text"] != item["value"] for item in items), items
+    assert preset_items(["mine"]) == [{"text": "mine", "value": "mine"}]   # no words: its name
+
+
+def test_presets_built_on_the_calibrated_history_draw_from_its_posterior():
+    assert preset_posterior("historical") is None
+    calibrated = preset_posterior("historical-calibrated")
+    assert calibrated is not None and calibrated.name == "historical-calibrated"
+    for name in preset_names():
+        if name not in ("historical", "historical-calibrated"):
+            assert preset_posterior(name) is calibrated, name

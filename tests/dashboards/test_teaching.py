@@ -98,7 +98,7 @@ def test_a_broken_lessons_file_names_the_field_in_one_line(tmp_path):
     with pytest.raises(InputError, match=r"^lessons.toml: lesson.stages.minuets: unknown key; "
                                          r"allowed: id, title, minutes, "):
         load_curriculum(bad)
-    bad.write_text(text.replace('preset = "historical"', 'preset = "nosuch"', 1))
+    bad.write_text(text.replace('preset = "historical-calibrated"', 'preset = "nosuch"', 1))
     with pytest.raises(InputError, match="unknown preset 'nosuch'"):
         load_curriculum(bad)
     bad.write_text(text.replace('"conditions.culture_shift" = 0.2 }',
@@ -314,7 +314,7 @@ def test_a_trainer_can_follow_another_authority_and_show_another_run():
             return " ".join(c for w in rc.find(v.Html).widgets for c in w.children
                             if isinstance(c, str))
 
-        assert "Run 2:" in texts()
+        assert "Run 57:" in texts()
         picker = rc.find(v.Autocomplete, class_="innovate-teach-authority").widget
         assert picker.v_model == "E09000012"
         picker.v_model = "W06000015"
@@ -322,7 +322,7 @@ def test_a_trainer_can_follow_another_authority_and_show_another_run():
             "W06000015"
         assert "Cardiff (Wales)" in page_text() and "Hackney (London)" not in page_text()
         rc.find(v.Btn, class_="innovate-teach-reroll").widget.click()
-        assert "Run 3:" in texts()
+        assert "Run 58:" in texts()
         rc.find(v.Btn, class_="innovate-teach-lesson-run").widget.click()
-        assert "Run 2:" in texts()
+        assert "Run 57:" in texts()
         rc.close()

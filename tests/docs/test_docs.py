@@ -73,3 +73,13 @@ def test_readme_quick_start_has_exactly_two_commands():
     lines = [line for block in commands for line in block.strip().splitlines()]
     assert lines == ["python3 install.py run", "python3 install.py test"]
     assert "3.12" in section
+
+
+def test_odd_timeline_table_is_the_historical_preset():
+    """Section 10's table is `innovate timeline historical`: change an event, and this fails."""
+    from sim.config import event_markdown, load_config
+
+    odd = (ROOT / "docs" / "ODD.md").read_text()
+    start = odd.index("<!-- timeline-table:start")
+    table = odd[odd.index("\n", start) + 1:odd.index("<!-- timeline-table:end -->")].strip()
+    assert table == event_markdown(load_config("historical"))
