@@ -9,6 +9,7 @@ the spec's ``datasets``. The ``*_spec`` functions return plain dicts, ready for
 
 from __future__ import annotations
 
+import html
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +31,7 @@ from dashboards.frames import (
 from dashboards.style import (
     CONDITION_COLORS,
     CONDITION_LABELS,
+    MEASURE_WORDS,
     READINESS,
     SCENARIO_COLORS,
     SCORES,
@@ -43,6 +45,7 @@ from sim.output.results import RunResult
 from sim.vocabulary import (
     APPROACH_NAMES,
     APPROACHES,
+    MEASURES,
     MOBILISING,
     NOT_STARTED,
     OBSERVATION_KEYS,
@@ -269,6 +272,50 @@ def uptake_spec(result: RunResult, scope: str = "UK") -> dict:
     return with_data(spec, **_per_approach("stages", scope_stage_counts(result, scope)))
 
 
+# The colours of the three measures in the "20 runs" Uptake chart (engaged is the widest).
+MEASURE_COLORS = ("#7ad151", "#22a884", "#414487")
+
+
+def _uptake_band_template(size: int, runs: int, window: tuple[float, float], width: int = 280
+                          ) -> dict:
+    """Median line and 90% band of each measure, per approach; data set ``bands_<A>``."""
+    def build() -> dict:
+        names = [MEASURE_WORDS[m] for m in MEASURES]
+        colors = alt.Scale(domain=names, range=list(MEASURE_COLORS))
+        x = _time_axis(window, tickMinStep=1)
+        panels = []
+        for approach in APPROACHES:
+            base = alt.Chart(alt.Data(name=f"bands_{approach}"))
+            y = alt.Y("low:Q", title=f"authorities (UK, {size} in all)",
+                      scale=alt.Scale(domain=[0, size]))
+            band = base.mark_area(opacity=0.25, interpolate="step-before").encode(
+                x=x, y=y, y2="high:Q", color=alt.Color("what:N", scale=colors, sort=names))
+            line = base.mark_line(strokeWidth=2.2, interpolate="step-before").encode(
+                x=x, y="median:Q", color=alt.Color("what:N", scale=colors, sort=names,
+                                                   legend=alt.Legend(
+                    title=f"middle run (line) and range of 90% of the {runs} runs (band)",
+                    orient="bottom", titleLimit=500, labelLimit=400)),
+                tooltip=[alt.Tooltip("time:Q", format=".2f"), "what:N",
+                         alt.Tooltip("median:Q", format=".0f"),
+                         alt.Tooltip("low:Q", format=".0f"), alt.Tooltip("high:Q", format=".0f")])
+            panels.append(alt.layer(band, line).properties(
+                title=approach_label(approach), width=width, height=230))
+        return template(alt.hconcat(*panels).resolve_scale(color="shared").properties(
+            description=f"Authorities across the UK engaged, implementing and integrating, "
+                        f"each approach: the middle of {runs} runs and the range of 90% of them."))
+
+    return _TEMPLATES.get(("uptake-bands", size, runs, window, width), build)
+
+
+def uptake_band_spec(bands: pd.DataFrame, size: int, window: tuple[float, float]) -> dict:
+    """The "20 runs" Uptake chart from :func:`dashboards.uncertainty.band_table`."""
+    runs = int(bands["runs"].iloc[0])
+    data = bands.assign(what=bands["measure"].map(MEASURE_WORDS))
+    return with_data(_uptake_band_template(size, runs, window), **{
+        f"bands_{a}": data[data["approach"] == a][["time", "what", "median", "low", "high"]]
+        .round(2) for a in APPROACHES})
+
+
 def _record_template(window: tuple[float, float], width: int = 280) -> dict:
     """Simulated lines (data set ``record_<A>``) against the observed points."""
     def build() -> dict:
@@ -388,18 +435,33 @@ def compare_spec(a: Ensemble, b: Ensemble, measure: str, threshold: float) -> di
 def _lesson_journey_template(window: tuple[float, float], width: int = 640) -> dict:
     """One journey: its stage (top, highlighted periods shaded) and its conditions (bottom).
 
-    Data sets: ``periods`` (start, end), ``stage`` (time, stage, status), ``conditions``.
+    Data sets: ``periods`` (start, end), ``stage`` (time, stage, stage_name, status),
+    ``lines`` (the stage line in pieces, :func:`lesson_journey_lines`), ``ended_labels``
+    (time, stage) and ``conditions``. A journey that has ended is drawn at the stage where it
+    ended as a dashed red line with red dots, labelled "ended", so it never reads as going on.
     """
     def build() -> dict:
         x = _time_axis(window)
+        y = _stage_axis()
         shade = alt.Chart(alt.Data(name="periods")).mark_rect(
             color="#fde725", opacity=0.35).encode(
             x=alt.X("start:Q", scale=alt.Scale(domain=list(window), nice=False, zero=False)),
             x2="end:Q")
-        stage = alt.layer(shade, *_journey_layers(
-            "stage", x, _stage_axis(), 26, alt.Legend(title="journey", orient="right"),
-            [alt.Tooltip("time:Q", format=".2f"), "stage:Q", "status:N"]),
-        ).properties(width=width, height=150)
+        status = alt.Scale(domain=list(STATUS_COLORS), range=list(STATUS_COLORS.values()))
+        line = alt.Chart(alt.Data(name="lines")).mark_line(interpolate="step-after").encode(
+            x=x, y=y, detail="segment:N",
+            color=alt.condition(alt.datum.ended, alt.value(STATUS_COLORS["ended"]),
+                                alt.value("#9aa5b1")),
+            strokeDash=alt.condition(alt.datum.ended, alt.value([5, 3]), alt.value([1, 0])))
+        dots = alt.Chart(alt.Data(name="stage")).mark_circle(size=26, opacity=1).encode(
+            x=x, y=y, fill=alt.Fill("status:N", scale=status,
+                                    legend=alt.Legend(title="journey", orient="right")),
+            tooltip=[alt.Tooltip("time:Q", format=".2f"),
+                     alt.Tooltip("stage_name:N", title="stage"), "status:N"])
+        label = alt.Chart(alt.Data(name="ended_labels")).mark_text(
+            align="left", dx=3, dy=-8, fontSize=11, fontWeight="bold",
+            color=STATUS_COLORS["ended"]).encode(x=x, y=y, text=alt.value("ended"))
+        stage = alt.layer(shade, line, dots, label).properties(width=width, height=150)
         conditions = _conditions_chart(
             "conditions", x, alt.Legend(title="condition", orient="right"),
             ["label:N", alt.Tooltip("time:Q", format=".2f"),
@@ -409,15 +471,44 @@ def _lesson_journey_template(window: tuple[float, float], width: int = 640) -> d
     return _TEMPLATES.get(("lesson journey", window, width), build)
 
 
+def lesson_journey_lines(stage: pd.DataFrame) -> pd.DataFrame:
+    """A journey's stage line in pieces: one per spell while going (active or paused) or ended.
+
+    ``stage`` has time, stage and status per step. Each piece runs on to the start of the next
+    at its own stage, so an ended spell is a piece of its own at the stage where it ended.
+    Columns: time, stage, segment (the piece's number), ended (bool).
+    """
+    ended = (stage["status"] == "ended").to_numpy()
+    times, stages = stage["time"].to_numpy(float), stage["stage"].to_numpy(int)
+    segment = np.r_[0, np.cumsum(ended[1:] != ended[:-1])] if len(ended) else ended
+    pieces = [pd.DataFrame({"time": [], "stage": [], "segment": [], "ended": []})]
+    for s in np.unique(segment):
+        rows = np.flatnonzero(segment == s)
+        t, y = list(times[rows]), list(stages[rows])
+        if rows[-1] + 1 < len(times):           # run on to where the next piece starts
+            t.append(times[rows[-1] + 1])
+            y.append(stages[rows[-1]])
+        pieces.append(pd.DataFrame({"time": t, "stage": y, "segment": int(s),
+                                    "ended": bool(ended[rows[0]])}))
+    return pd.concat(pieces, ignore_index=True).astype({"stage": int, "segment": int,
+                                                        "ended": bool})
+
+
 def lesson_journey_spec(session: Session, index: int, approach: str,
                         periods: list[tuple[float, float, str]]) -> dict:
-    """One authority's journey with one approach, the ``periods`` (start, end, _) shaded."""
+    """One authority's journey with one approach, the ``periods`` (start, end, _) shaded.
+
+    Ended spells are drawn in the ended style (:func:`_lesson_journey_template`).
+    """
     stages = authority_stages(session, index)
     conditions = authority_conditions(session, index)
+    mine = stages[stages["approach"] == approach][["time", "stage", "stage_name", "status"]]
+    lines = lesson_journey_lines(mine)
+    starts = lines[lines["ended"].astype(bool)].drop_duplicates("segment")
     return with_data(
         _lesson_journey_template(_session_window(session)),
         periods=pd.DataFrame({"start": [p[0] for p in periods], "end": [p[1] for p in periods]}),
-        stage=stages[stages["approach"] == approach][["time", "stage", "status"]],
+        stage=mine, lines=lines, ended_labels=starts[["time", "stage"]],
         conditions=conditions[conditions["approach"] == approach][
             ["time", "condition", "label", "value"]])
 
@@ -468,3 +559,59 @@ def region_spec(result: RunResult, region: str, approach: str,
     frame = region_stage_counts(result, region, approach)
     frame["order"] = frame["stage"].map({s: i for i, s in enumerate(STAGES)})
     return with_data(_region_template(region, window), region=frame)
+
+
+# -- text alternatives ---------------------------------------------------------------------------
+
+WORDS_ROWS = 60         # at most this many rows of each data set in a chart's words
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float):
+        return f"{value:.3g}" if abs(value) < 1000 else f"{value:.0f}"
+    return str(value)
+
+
+def chart_words(spec: dict) -> tuple[str, list[tuple[str, list[str], list[list[str]]]]]:
+    """A chart's text alternative, from its spec and data: (a sentence, its tables).
+
+    The sentence is the chart's description (or title) and says what the tables hold; each
+    table is (caption, column names, rows), one per data set, at whole years every 5 years
+    and the last time when the data run over time (at most :data:`WORDS_ROWS` rows).
+    """
+    title = spec.get("title")
+    title = title.get("text") if isinstance(title, dict) else title
+    sentence = str(spec.get("description") or title or "A chart of the simulation")
+    tables = []
+    for name, rows in spec.get("datasets", {}).items():
+        if not rows:
+            continue
+        if "time" in rows[0]:
+            times = sorted({r["time"] for r in rows if r.get("time") is not None})
+            keep = {t for t in times if abs(t - round(t)) < 1e-9 and round(t) % 5 == 0}
+            keep |= set(times[-1:])
+            rows = [r for r in rows if r.get("time") in keep]
+        columns = list(rows[0])
+        caption = ("data" if name.startswith("data-") else name.replace("_", ", "))
+        tables.append((caption, columns, [[_cell(r.get(c)) for c in columns]
+                                          for r in rows[:WORDS_ROWS]]))
+    if tables:
+        sentence += (f" The chart in words below gives its data ({len(tables)} "
+                     f"table{'s' if len(tables) != 1 else ''}).")
+    return sentence, tables
+
+
+def chart_words_html(spec: dict) -> tuple[str, str]:
+    """:func:`chart_words` as (the sentence, a closed ``<details>`` "The chart in words")."""
+    sentence, tables = chart_words(spec)
+    parts = ['<details class="innovate-chart-words"><summary>The chart in words</summary>',
+             f"<p>{html.escape(sentence)}</p>"]
+    for caption, columns, rows in tables:
+        head = "".join(f'<th scope="col">{html.escape(c)}</th>' for c in columns)
+        body = "".join("<tr>" + "".join(f"<td>{html.escape(v)}</td>" for v in row) + "</tr>"
+                       for row in rows)
+        parts.append(f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}"
+                     f"</tr></thead><tbody>{body}</tbody></table>")
+    return sentence, "".join(parts) + "</details>"

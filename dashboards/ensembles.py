@@ -14,10 +14,11 @@ import math
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
+from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
 
-from dashboards.settings import Changes, Settings, preset_config
+from dashboards.settings import TIES, Changes, Settings, preset_config, preset_label
 from dashboards.style import date_label, region_words, years_words
 from sim.cache import ProcessCache, config_key
 from sim.config import Config
@@ -36,7 +37,15 @@ from sim.errors import InputError
 from sim.io import read_toml
 from sim.model import InnovationModel
 from sim.output.metrics import first_time, value_at
-from sim.vocabulary import APPROACH_NAMES, APPROACHES, BAND, ENDED, MEASURES
+from sim.vocabulary import (
+    APPROACH_NAMES,
+    APPROACHES,
+    BAND,
+    ENDED,
+    LEVER_WORDS,
+    MEASURE_PHRASES,
+    MEASURES,
+)
 
 MAX_SEEDS = 100
 EFFECT_SEEDS = 20               # paired runs behind every "what if" answer
@@ -79,6 +88,8 @@ class Ensemble:
         posterior: the posterior the runs drew their parameters from (its preset's name), or
             None when every run uses the settings' own parameters.
         draws: the posterior draw of each seed (empty without a posterior).
+        size: authorities in each run (0 if not known): a share times the size is a whole
+            number of authorities.
     """
 
     label: str
@@ -90,6 +101,7 @@ class Ensemble:
     wall_time: float
     posterior: str | None = None
     draws: tuple[int, ...] = ()
+    size: int = 0
 
     def series(self, approach: str, measure: str) -> np.ndarray:
         """Shares of one approach and measure, shape (seeds, steps)."""
@@ -167,6 +179,7 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
     started = time.perf_counter()
     shares = []
     times = None
+    size = 0
     for k, (seed, run_config) in enumerate(zip(seed_list, configs, strict=True)):
         times, alive, size, _ = run_counts(run_config, seed)
         uk = alive.sum(axis=1)          # (steps, approaches, stages)
@@ -181,7 +194,7 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
                     shares=np.array(shares), dt=config.time.dt,
                     wall_time=time.perf_counter() - started,
                     posterior=None if posterior is None else posterior.name,
-                    draws=tuple(draws))
+                    draws=tuple(draws), size=size)
 
 
 def scenario_pair(mine: Settings, other: Settings, seeds: int, other_label: str,
@@ -281,6 +294,292 @@ def comparison_sentences(a: Ensemble, b: Ensemble, measure: str, threshold: floa
             [s for s in (share_sentence(a, b, approach, measure) for approach in APPROACHES)
              if s])
 
+
+# -- paired differences: the comparison's answer -------------------------------------------------
+
+def _order(values: np.ndarray, q: float) -> float:
+    """The ``q`` quantile of ``values`` as one of them (no interpolation, so infinities stay)."""
+    return float(np.quantile(values, q, method="inverted_cdf"))
+
+
+@dataclass(frozen=True)
+class PairedReach:
+    """When each of two scenarios reaches a share, seed by seed (common random numbers).
+
+    Attributes:
+        approach, measure, threshold: what is reached (a share of authorities at or beyond
+            ``measure``).
+        labels: the two scenarios' names (A, then B).
+        end: the end of the runs.
+        dt: step length in years.
+        differences: per paired run, A's time minus B's in years; +inf where only B reaches the
+            share by ``end``, -inf where only A does, NaN where neither does.
+    """
+
+    approach: str
+    measure: str
+    threshold: float
+    labels: tuple[str, str]
+    end: float
+    dt: float
+    differences: np.ndarray
+
+    @property
+    def runs(self) -> int:
+        """How many paired runs."""
+        return len(self.differences)
+
+    def counts(self) -> dict[str, int]:
+        """Paired runs where A reaches the share later, earlier, in the same step, or neither."""
+        d = self.differences
+        reached = d[~np.isnan(d)]
+        return {"later": int((reached > self.dt / 2).sum()),
+                "earlier": int((reached < -self.dt / 2).sum()),
+                "same": int((np.abs(reached) <= self.dt / 2).sum()),
+                "neither": int(np.isnan(d).sum())}
+
+    def summary(self) -> tuple[float, float, float]:
+        """The middle paired run and the two of :data:`BAND` (runs where either reaches it).
+
+        Each is one paired run's difference (no interpolation): NaN if neither scenario reaches
+        the share in any run.
+        """
+        reached = self.differences[~np.isnan(self.differences)]
+        if not len(reached):
+            return math.nan, math.nan, math.nan
+        return (_order(reached, 0.5), _order(reached, BAND[0]), _order(reached, BAND[1]))
+
+    def _shift(self, value: float) -> str:
+        a, b = self.labels
+        by = date_label(self.end)
+        if value == math.inf:
+            return f"not by {by} under {a}"
+        if value == -math.inf:
+            return f"not by {by} under {b}"
+        if abs(value) <= self.dt / 2:
+            return "no difference"
+        return f"{years_words(value)} {'later' if value > 0 else 'earlier'}"
+
+    def sentence(self) -> str:
+        """The answer in one sentence, with its uncertainty, from the paired runs.
+
+        E.g. "Under scenario A, Transitional Safeguarding reaches 25% of authorities engaged
+        about 1.25 years later than under scenario B (90% of paired runs: from 6 months to
+        2 years later; later in 34 of 40 paired runs, earlier in 2, at the same time in 4)."
+        """
+        a, b = self.labels
+        name, n = APPROACH_NAMES[self.approach], self.runs
+        goal = f"{_pct(self.threshold)} of authorities {self.measure}"
+        by = date_label(self.end)
+        count = self.counts()
+        if count["neither"] == n:
+            return (f"Under neither scenario does {name} reach {goal} by {by}, in any of the "
+                    f"{n} paired runs.")
+        typical, low, high = self.summary()
+        if typical == math.inf:
+            head = (f"Under {a}, {name} mostly does not reach {goal} by {by}, while under {b} "
+                    "it does")
+        elif typical == -math.inf:
+            head = (f"Under {a}, {name} mostly reaches {goal} by {by}, while under {b} it does "
+                    "not")
+        elif abs(typical) <= self.dt / 2:
+            head = f"Under {a}, {name} reaches {goal} at about the same time as under {b}"
+        else:
+            head = (f"Under {a}, {name} reaches {goal} about {self._shift(typical)} than "
+                    f"under {b}")
+        spread = (self._shift(low) if low == high
+                  else f"from {self._shift(low)} to {self._shift(high)}")
+        parts = [f"later in {count['later']} of {n} paired runs", f"earlier in {count['earlier']}"]
+        if count["same"]:
+            parts.append(f"at the same time in {count['same']}")
+        if count["neither"]:
+            parts.append(f"neither by {by} in {count['neither']}")
+        return f"{head} (90% of paired runs: {spread}; {', '.join(parts)})."
+
+
+def paired_reach(a: Ensemble, b: Ensemble, approach: str, measure: str,
+                 threshold: float) -> PairedReach:
+    """When ``a`` reaches ``threshold`` against ``b``, seed by seed (never from the mean curve).
+
+    The two ensembles must have run the same seeds (:func:`scenario_pair` runs them so), else
+    :class:`sim.errors.InputError`.
+    """
+    if a.seeds != b.seeds:
+        raise InputError("a paired comparison needs the same seeds for both scenarios")
+    differences = []
+    for sa, sb in zip(a.series(approach, measure), b.series(approach, measure), strict=True):
+        ta, tb = first_time(a.times, sa, threshold), first_time(b.times, sb, threshold)
+        if math.isnan(ta) and math.isnan(tb):
+            differences.append(math.nan)
+        elif math.isnan(ta):
+            differences.append(math.inf)
+        elif math.isnan(tb):
+            differences.append(-math.inf)
+        else:
+            differences.append(ta - tb)
+    return PairedReach(approach=approach, measure=measure, threshold=threshold,
+                       labels=(a.label, b.label), end=float(a.times[-1]), dt=a.dt,
+                       differences=np.array(differences, dtype=float))
+
+
+@dataclass(frozen=True)
+class PairedCount:
+    """How many more authorities one scenario has at a measure in a year, seed by seed.
+
+    Attributes:
+        approach, measure, year: what is counted (authorities at or beyond ``measure``, not
+            ended, at ``year``).
+        labels: the two scenarios' names (A, then B).
+        size: authorities in each run.
+        a, b: whole numbers of authorities per paired run.
+    """
+
+    approach: str
+    measure: str
+    year: float
+    labels: tuple[str, str]
+    size: int
+    a: np.ndarray
+    b: np.ndarray
+
+    def summary(self) -> tuple[int, int, int]:
+        """The middle paired difference (A minus B) and the two of :data:`BAND`, each a run's."""
+        diff = self.a - self.b
+        return (int(_order(diff, 0.5)), int(_order(diff, BAND[0])), int(_order(diff, BAND[1])))
+
+    def sentence(self) -> str:
+        """The count's difference in one sentence, in whole authorities, with its uncertainty.
+
+        E.g. "In 2030, about 3 fewer of the 212 authorities are engaged with Transitional
+        Safeguarding under scenario A than under scenario B (90% of paired runs: from 6 fewer to
+        1 more; fewer in 30 of 40 paired runs, more in 4)."
+        """
+        a, b = self.labels
+        typical, low, high = self.summary()
+        diff = self.a - self.b
+        doing = f"{MEASURE_PHRASES[self.measure]} {APPROACH_NAMES[self.approach]}"
+        if typical == 0:
+            head = (f"In {self.year:.0f}, about as many of the {self.size} authorities are "
+                    f"{doing} under {a} as under {b}")
+        else:
+            head = (f"In {self.year:.0f}, about {_whole(typical)} of the {self.size} "
+                    f"authorities are {doing} under {a} than under {b}")
+        spread = _whole(low) if low == high else f"from {_whole(low)} to {_whole(high)}"
+        n = len(diff)
+        parts = [f"fewer in {int((diff < 0).sum())} of {n} paired runs",
+                 f"more in {int((diff > 0).sum())}"]
+        if (diff == 0).any():
+            parts.append(f"as many in {int((diff == 0).sum())}")
+        return f"{head} (90% of paired runs: {spread}; {', '.join(parts)})."
+
+
+def _whole(value: int) -> str:
+    """A whole-number difference of authorities: '3 fewer', '1 more', 'as many'."""
+    if value == 0:
+        return "as many"
+    return f"{abs(value)} {'more' if value > 0 else 'fewer'}"
+
+
+def paired_count(a: Ensemble, b: Ensemble, approach: str, measure: str,
+                 year: float = EFFECT_YEAR) -> PairedCount | None:
+    """Authorities at ``measure`` in ``year`` under ``a`` and ``b``, seed by seed.
+
+    None when ``year`` is outside the runs. The ensembles must have run the same seeds and know
+    their size, else :class:`sim.errors.InputError`.
+    """
+    if a.seeds != b.seeds:
+        raise InputError("a paired comparison needs the same seeds for both scenarios")
+    if not a.size or a.size != b.size:
+        raise InputError("a paired count needs the number of authorities of both scenarios")
+    counts = []
+    for e in (a, b):
+        shares = np.array([value_at(e.times, s, year) for s in e.series(approach, measure)])
+        if np.isnan(shares).any():
+            return None
+        counts.append(np.rint(shares * e.size).astype(int))
+    return PairedCount(approach=approach, measure=measure, year=year, labels=(a.label, b.label),
+                       size=a.size, a=counts[0], b=counts[1])
+
+
+def paired_sentences(a: Ensemble, b: Ensemble, measure: str, threshold: float,
+                     year: float = EFFECT_YEAR) -> list[str]:
+    """Per approach, from paired runs: when ``threshold`` is reached; the count in ``year``."""
+    out = [paired_reach(a, b, approach, measure, threshold).sentence()
+           for approach in APPROACHES]
+    if a.size and a.size == b.size:
+        counts = [paired_count(a, b, approach, measure, year) for approach in APPROACHES]
+        out += [c.sentence() for c in counts if c is not None]
+    return out
+
+
+def scenario_words(settings: Settings) -> str:
+    """A scenario in plain words: its starting point and every lever it changes from it."""
+    phrases = []
+    extra = []
+    changed = settings.overrides()
+    for key, value in changed:
+        parts = key.split(".")
+        if key in settings.values() or key.startswith(("levers.policy.", "network.weights.")):
+            phrases.append(_lever_phrase(parts, value))
+        else:
+            extra.append(f"{key}={value}")
+    keys = [key for key, _ in changed]
+    if phrases and "levers.start" not in keys and any(k.startswith("levers.") for k in keys):
+        phrases.append(LEVER_WORDS["levers.start"].format(year=f"{settings.start:.0f}"))
+    if extra:
+        phrases.append(LEVER_WORDS["extra"].format(text="; ".join(extra)))
+    start = preset_label(settings.preset)
+    return f"{start}: {', '.join(phrases) if phrases else LEVER_WORDS['none']}"
+
+
+def _lever_phrase(parts: list[str], value: object) -> str:
+    """One changed lever in words (see :data:`sim.vocabulary.LEVER_WORDS`)."""
+    key = ".".join(parts)
+    if parts[:2] == ["levers", "policy"]:
+        return LEVER_WORDS["levers.policy"].format(approach=parts[2], nation=parts[3],
+                                                   times=f"{value:g}")
+    if parts[:2] == ["network", "weights"]:
+        return LEVER_WORDS["network.weights"].format(
+            tie=TIES.get(parts[2], parts[2]).lower(), times=f"{value:g}")
+    if key == "mechanisms.synergy":
+        return LEVER_WORDS[key] if not value else "CS, TIP and TS helping each other"
+    if key == "levers.austerity_cut" and float(value) < 0:
+        return LEVER_WORDS["levers.austerity_cut.restored"].format(percent=_pct(-float(value)))
+    return LEVER_WORDS[key].format(year=f"{float(value):.0f}", percent=_pct(float(value)),
+                                   years=years_words(float(value)), times=f"{float(value):g}")
+
+# -- the link that reproduces a comparison -------------------------------------------------------
+
+COMPARE_KEYS: tuple[str, ...] = ("tab", "compare", "runs")   # a comparison link's own keys
+
+
+def comparison_query(a: Settings, b: Settings, runs: int) -> str:
+    """A page address's query string (without ``?``) that reproduces a comparison.
+
+    Scenario A is the page's scenario (:meth:`Settings.to_query`); scenario B travels whole in
+    ``compare`` (its own query string), with the number of paired runs in ``runs`` and the tab.
+    """
+    return "&".join([a.to_query(), urlencode([("tab", "compare"), ("compare", b.to_query()),
+                                             ("runs", str(runs))])])
+
+
+def compare_from_query(text: str | None) -> tuple[Settings | None, int | None]:
+    """Scenario B and the number of runs a link asks for (None for what it does not give).
+
+    Raises :class:`sim.errors.InputError` for a B or a number of runs that cannot be used.
+    """
+    given = dict(parse_qsl((text or "").lstrip("?")))
+    other = Settings.from_query(given["compare"]) if "compare" in given else None
+    runs = None
+    if "runs" in given:
+        try:
+            runs = int(given["runs"])
+        except ValueError:
+            raise InputError(f"runs: must be a whole number from 2 to {MAX_SEEDS} "
+                             f"(got {given['runs']!r})") from None
+        if not 2 <= runs <= MAX_SEEDS:
+            raise InputError(f"runs: must be a whole number from 2 to {MAX_SEEDS} (got {runs})")
+    return other, runs
 
 # -- what if: paired runs ------------------------------------------------------------------------
 

@@ -11,6 +11,7 @@ no metadata, so their bytes depend only on the chart.
 from __future__ import annotations
 
 import io
+import textwrap
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -39,9 +40,18 @@ from dashboards.style import (
     date_label,
     stage_legend,
 )
+from sim.data import ATTRIBUTION
 from sim.output.plots import draw_observations, observation_handles, pyplot
 from sim.output.results import RunResult
-from sim.vocabulary import APPROACH_NAMES, APPROACHES, MOBILISING, STAGES, STATUSES, WIDER
+from sim.vocabulary import (
+    APPROACH_NAMES,
+    APPROACHES,
+    COMPARISON_CAVEATS,
+    MOBILISING,
+    STAGES,
+    STATUSES,
+    WIDER,
+)
 
 if TYPE_CHECKING:
     from dashboards.ensembles import Ensemble
@@ -201,6 +211,79 @@ def compare_png(a: Ensemble, b: Ensemble, measure: str, threshold: float) -> byt
     fig.suptitle(f"Share of authorities {measure}: mean and 90% band", fontsize=11)
     return _export_png(fig)
 
+
+# -- the decision summary ------------------------------------------------------------------------
+
+A4 = (8.27, 11.69)                  # inches, portrait
+
+
+def _text_block(fig: Any, y: float, text: str, size: float, width: int,
+                **style: Any) -> float:
+    """Write ``text`` wrapped to ``width`` characters from ``y`` down; the y below it."""
+    lines = textwrap.wrap(text, width) or [""]
+    fig.text(0.07, y, "\n".join(lines), fontsize=size, va="top", ha="left", color=INK,
+             linespacing=1.3, **style)
+    return y - len(lines) * size * 1.3 / 72 / A4[1] - 0.007
+
+
+def decision_summary(a: Ensemble, b: Ensemble, words: tuple[str, str], headline: str,
+                     details: list[str], measure: str, threshold: float, link: str,
+                     fmt: str = "png") -> bytes:
+    """One A4 page of a comparison, as PNG or PDF bytes (``fmt`` "png" or "pdf").
+
+    The scenarios in words, the headline, the chart with its bands, the other paired answers,
+    the caveats, the link that reproduces it and the sources.
+    """
+    fig = pyplot().Figure(figsize=A4)
+    y = 0.965
+    y = _text_block(fig, y, f"Decision summary: {a.label} against {b.label}", 15, 70,
+                    weight="bold")
+    for e, said in zip((a, b), words, strict=True):
+        y = _text_block(fig, y, f"{e.label[0].upper()}{e.label[1:]}: {said}.", 9.5, 110)
+    y = _text_block(fig, y - 0.006, headline, 11.5, 74, weight="bold")
+    height = 0.17
+    width = 0.86 / 3
+    bottom = y - height - 0.035
+    for k, approach in enumerate(APPROACHES):
+        ax = fig.add_axes((0.07 + k * width + 0.01, bottom, width - 0.035, height))
+        for e, color in zip((a, b), SCENARIO_COLORS, strict=True):
+            mean, low, high = e.band(approach, measure)
+            ax.fill_between(e.times, low, high, color=color, alpha=0.2, linewidth=0)
+            ax.plot(e.times, mean, color=color, linewidth=1.2,
+                    label=f"{e.label}: average and 90% of runs")
+        ax.axhline(threshold, color="#555555", linestyle="--", linewidth=0.8)
+        ax.set_title(APPROACH_NAMES[approach], fontsize=9)
+        ax.set_ylim(0, 1)
+        ax.yaxis.set_major_formatter(lambda v, _: f"{100 * v:.0f}%")
+        ax.tick_params(labelsize=7)
+        if k:
+            ax.set_yticklabels([])
+        else:
+            ax.set_ylabel(f"share of authorities {measure}", fontsize=8)
+    handles, labels = fig.axes[0].get_legend_handles_labels()
+    fig.legend(handles, labels, loc="upper left", ncol=2, fontsize=8, frameon=False,
+               bbox_to_anchor=(0.06, bottom - 0.02))
+    y = bottom - 0.06
+    y = _text_block(fig, y, f"The dashed line is {100 * threshold:.0f}% of authorities. "
+                    f"{len(a.seeds)} paired runs of each scenario, with the same seeds.", 8.5,
+                    120, style="italic")
+    for sentence in details:
+        y = _text_block(fig, y, f"- {sentence}", 8, 128)
+    y = _text_block(fig, y - 0.006, "What this is and is not", 10, 90, weight="bold")
+    for caveat in COMPARISON_CAVEATS:
+        y = _text_block(fig, y, f"- {caveat}", 8, 128)
+    y = _text_block(fig, y - 0.006, "Reproduce it", 10, 90, weight="bold")
+    y = _text_block(fig, y, f"Open this address: {link}", 8, 100, family="monospace")
+    for e in (a, b):
+        y = _text_block(fig, y, f"{e.label}, first run: {e.command}", 7, 115,
+                        family="monospace")
+    _text_block(fig, max(y, 0.06), f"Sources: {ATTRIBUTION}", 7, 140)
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format=fmt, dpi=EXPORT_DPI if fmt == "png" else None,
+                metadata={"Software": None} if fmt == "png" else {"Creator": None,
+                                                                  "Producer": None,
+                                                                  "CreationDate": None})
+    return buffer.getvalue()
 
 # -- the handouts' charts ------------------------------------------------------------------------
 

@@ -9,6 +9,7 @@ downloads and the handouts all read the same numbers. :func:`run_tables` and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
@@ -27,11 +28,14 @@ from sim.vocabulary import (
     ENDED,
     MEASURE_PHRASES,
     MEASURES,
+    METRIC_PLACES,
+    METRIC_WORDS,
     MOBILISING,
     NATIONS,
     NOT_STARTED,
     OBSERVATION_KEYS,
     OBSERVATION_KINDS,
+    READABLE_COLUMNS,
     SCOPE_COUNCILS,
     SCOPES,
     STAGES,
@@ -334,6 +338,95 @@ def stages_table(session: Session) -> pd.DataFrame:
 def metric_values(result: RunResult) -> pd.DataFrame:
     """The run's summary metrics as a two-column table: metric, value."""
     return pd.DataFrame({"metric": list(result.metrics), "value": list(result.metrics.values())})
+
+
+def metric_words(metric: str) -> str:
+    """A summary metric's name in words: what is counted, and where.
+
+    'CS.year_engaged_25pct' -> 'When 25% of UK authorities were engaged with Contextual
+    Safeguarding'; 'patterns.CS_engaged_EW_2017' -> 'Authorities in England and Wales engaged
+    with Contextual Safeguarding, 2017 (simulated)'. A name it does not know is returned as is.
+    """
+    head, _, tail = metric.partition(".")
+    if head in APPROACH_NAMES:
+        name = APPROACH_NAMES[head]
+        found = re.fullmatch(r"(year_(?:engaged|integrated))_(\d+)pct", tail)
+        if found:
+            return METRIC_WORDS[found[1]].format(name=name, pct=found[2])
+        if tail in METRIC_WORDS:
+            return METRIC_WORDS[tail].format(name=name)
+    found = re.fullmatch(r"([A-Z]+)_(engaged|implementing|integrating)_([A-Za-z]+)_(\d{4})",
+                         tail)
+    if head == "patterns" and found and found[1] in APPROACH_NAMES:
+        approach, measure, place, year = found.groups()
+        where = (f"in {METRIC_PLACES[place]}" if place in METRIC_PLACES else place)
+        who = "Authorities " + where if place in METRIC_PLACES else where
+        return (f"{who} {MEASURE_PHRASES[measure]} {APPROACH_NAMES[approach]}, {year} "
+                "(simulated)")
+    return metric
+
+
+def _readable_value(metric: str, value: float) -> Any:
+    """A metric's value rounded for reading: a year as a month, a share in %, else 1 decimal."""
+    if value is None or not np.isfinite(value):
+        return "not reached"
+    if re.search(r"\.year_(engaged|integrated)_", metric):
+        return date_label(float(value))
+    if metric.endswith("share_integrated_2030"):
+        return round(100 * float(value), 1)
+    return round(float(value), 2 if abs(value) < 1 else 1)
+
+
+def readable_metrics(result: RunResult) -> pd.DataFrame:
+    """The summary metrics for reading: what each counts, in words, and its rounded value."""
+    return pd.DataFrame({
+        "What is measured": [metric_words(m) for m in result.metrics],
+        "Value": [_readable_value(m, v) for m, v in result.metrics.items()]})
+
+
+def readable(frame: pd.DataFrame) -> pd.DataFrame:
+    """A table for reading: column names in words, times as months, numbers rounded.
+
+    Columns named in :data:`sim.vocabulary.READABLE_COLUMNS` are renamed (an approach's own
+    columns, ``CS_spend_gbp``, read 'CS spend (£)'); ``time`` becomes a month ('April 2018');
+    numbers are rounded to 1 decimal, or 2 for scores between 0 and 1.
+    """
+    out = frame.copy()
+    if "time" in out:
+        out["time"] = [date_label(float(t)) for t in out["time"]]
+    for column in out.columns:
+        values = out[column]
+        if values.dtype.kind == "f":
+            small = bool(values.abs().max() <= 1) if len(values) else False
+            out[column] = values.round(2 if small else 1)
+    names = {}
+    for column in out.columns:
+        approach, _, rest = str(column).partition("_")
+        if column in READABLE_COLUMNS:
+            names[column] = READABLE_COLUMNS[column]
+        elif approach in APPROACH_NAMES and rest in READABLE_COLUMNS:
+            names[column] = f"{approach} {READABLE_COLUMNS[rest].lower()}"
+        elif approach in APPROACH_NAMES and rest == "stage_name":
+            names[column] = f"{approach} stage"
+        elif approach in APPROACH_NAMES and rest in ("stage", "status", "outcome"):
+            names[column] = f"{approach} {rest}" + (" number" if rest == "stage" else "")
+    return out.rename(columns=names)
+
+
+def readable_tables(session: Session) -> dict[str, Callable[[], bytes]]:
+    """The Export tab's tables for reading (:func:`readable`): ``file name -> CSV bytes``."""
+    def result() -> RunResult:
+        return session.results()
+
+    makers: dict[str, Callable[[], bytes]] = {
+        "timeseries.csv": lambda: csv_bytes(readable(result().timeseries)),
+        "events.csv": lambda: csv_bytes(readable(events_table(result()))),
+        "stages.csv": lambda: csv_bytes(readable(stages_table(session))),
+        "agents.csv": lambda: csv_bytes(readable(result().agents)),
+        "indicators.csv": lambda: csv_bytes(readable(result().indicator_table)),
+        "metrics.csv": lambda: csv_bytes(readable_metrics(result())),
+    }
+    return {name.replace(".csv", "-readable.csv"): makers[name] for name in RUN_TABLES}
 
 
 def run_tables(session: Session) -> dict[str, Callable[[], bytes]]:

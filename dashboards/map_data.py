@@ -26,7 +26,7 @@ from dashboards.style import (
     stage_legend,
 )
 from sim.data import load_uk
-from sim.vocabulary import APPROACHES, CONDITIONS, PAUSED, STATUSES
+from sim.vocabulary import APPROACHES, CONDITIONS, PAUSED, STAGES, STATUSES
 
 if TYPE_CHECKING:
     from dashboards.session import Session, Snapshot
@@ -156,3 +156,46 @@ def condition_table(snapshot: Snapshot, index: int, approach: str) -> str:
     rows = "\n".join(f"| {CONDITION_LABELS[name]} | {snapshot.conditions[j, index, a]:.2f} |"
                      for j, name in enumerate(SCORES))
     return "| condition | score (0-1) |\n|---|---|\n" + rows
+
+
+# -- the "20 runs" map: share of runs at or beyond a stage -----------------------------------------
+
+# Fills for the share of runs, from none (grey) to every run (dark blue), in five steps.
+SHARE_COLORS: tuple[str, ...] = ("#e6e6e6", "#c6dbef", "#6baed6", "#2171b5", "#08306b")
+
+
+def share_bin(share: float) -> int:
+    """Which of :data:`SHARE_COLORS` a share of runs takes.
+
+    None, up to a third, up to two thirds, more (but not all), all.
+    """
+    if share <= 0:
+        return 0
+    if share >= 1:
+        return 4
+    return 1 + min(2, int(share * 3 - 1e-9))
+
+
+def share_legend(runs: int) -> list[dict]:
+    """Legend entries ``{label, color, faded}`` of the share-of-runs map."""
+    third, two = runs // 3, (2 * runs) // 3
+    labels = (f"in none of the {runs} runs", f"in 1 to {third} runs",
+              f"in {third + 1} to {two} runs", f"in {two + 1} to {runs - 1} runs",
+              f"in all {runs} runs")
+    return [{"label": label, "color": color, "faded": False}
+            for label, color in zip(labels, SHARE_COLORS, strict=True)]
+
+
+def share_colours(shares: np.ndarray, ids: list[str]) -> dict[str, list]:
+    """``agent_id -> [fill colour, False]`` by the share of runs at or beyond a stage."""
+    return {agent: [SHARE_COLORS[share_bin(float(s))], False]
+            for agent, s in zip(ids, shares, strict=True)}
+
+
+def share_text(names: list[str], regions: list[str], ids: list[str], shares: np.ndarray,
+               runs: int, approach: str, stage: int) -> dict[str, list[str]]:
+    """The hover lines of the share-of-runs map: the authority, and in how many runs."""
+    where = f"{STAGES[stage]} or beyond" if stage < len(STAGES) - 1 else STAGES[stage]
+    return {agent: [f"{name} ({region})",
+                    f"{approach} at {where} in {round(float(s) * runs)} of {runs} runs"]
+            for agent, name, region, s in zip(ids, names, regions, shares, strict=True)}

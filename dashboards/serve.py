@@ -171,6 +171,12 @@ def _quiet_environment() -> None:
     # no usage statistics sent anywhere, no version check against PyPI, no corner banner
     os.environ.setdefault("SOLARA_TELEMETRY_MIXPANEL_ENABLE", "False")
     os.environ.setdefault("SOLARA_THEME_SHOW_BANNER", "False")
+    # after a server restart the page runs again from its address, which holds the scenario
+    # (dashboards.app keeps it there), instead of asking the user to refresh
+    os.environ.setdefault("SOLARA_STATE_AUTO_REMOUNT", "True")
+    # a page that goes without saying goodbye (a crash, a lost network) frees its session after
+    # 30 s instead of Solara's 24 h; if it comes back, its address reopens its scenario
+    os.environ.setdefault("SOLARA_KERNEL_CULL_TIMEOUT", "30s")
     # Solara warns on every page load over plain http to 127.0.0.1 that it uses a SameSite=Lax
     # session cookie: that is what a local server wants, so keep the terminal quiet
     warnings.filterwarnings("ignore", message="Cookies with samesite=none require https")
@@ -263,6 +269,49 @@ def serve_notice(host: str, port: int, problem: str) -> None:
             server.serve_forever()
         except KeyboardInterrupt:
             pass
+
+
+STATUS_PATH = "/_innovate/status"
+
+
+def add_status_route() -> bool:
+    """Add ``/_innovate/status`` to a running Solara server (False when not serving).
+
+    It answers JSON: ``sessions`` (models still held, :func:`dashboards.session.live_sessions`),
+    ``kernels`` (Solara's open page contexts) and ``rss_mb`` (the server's resident memory), so
+    the memory benchmark and tests can check that closed pages release what they held.
+    """
+    server = sys.modules.get("solara.server.starlette")
+    if server is None or any(getattr(r, "path", None) == STATUS_PATH
+                             for r in server.app.router.routes):
+        return False
+    from starlette.responses import JSONResponse
+    from starlette.routing import Route
+
+    from dashboards.session import live_sessions
+
+    async def status(request) -> JSONResponse:
+        from solara.server import kernel_context
+        return JSONResponse({"sessions": live_sessions(),
+                             "kernels": len(kernel_context.contexts),
+                             "rss_mb": round(resident_mb(), 1)})
+
+    server.app.router.routes.insert(0, Route(STATUS_PATH, endpoint=status))
+    return True
+
+
+def resident_mb(pid: int | None = None) -> float:
+    """Resident memory of a process (this one by default) in MB, from /proc or psutil."""
+    pid = pid or os.getpid()
+    try:
+        with open(f"/proc/{pid}/status", encoding="ascii") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    import psutil
+    return psutil.Process(pid).memory_info().rss / 2**20
 
 
 def serve(host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, *, open_browser: bool = False,

@@ -8,7 +8,12 @@ status and five conditions at every step, so :class:`Session` keeps a snapshot a
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
+import gc
 import threading
+import time
+import weakref
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +23,45 @@ from dashboards.style import SCORES
 from sim.model import InnovationModel
 from sim.output.results import RunResult
 from sim.vocabulary import APPROACHES, NATIONS
+
+_LIVE: weakref.WeakSet[Session] = weakref.WeakSet()     # every Session not yet freed
+
+
+def live_sessions() -> int:
+    """How many sessions this process still holds (after a garbage collection).
+
+    A closed browser tab's session must be freed with its Solara kernel: the memory test and
+    ``/_innovate/status`` check that this returns to 0 once every page is closed.
+    """
+    gc.collect()
+    return len(_LIVE)
+
+
+_TRIM = threading.Lock()
+
+
+def release_memory(delay: float = 2.0) -> None:
+    """Soon (after Solara's own collection of a closed page), give freed memory back to the OS.
+
+    A closed session's arrays go back to the C allocator, which keeps them for reuse unless
+    asked (``malloc_trim``): without this, the server's resident memory stays at its peak.
+    Calls within ``delay`` of each other share one trim.
+    """
+    if not _TRIM.acquire(blocking=False):
+        return
+
+    def trim() -> None:
+        try:
+            time.sleep(delay)
+            gc.collect()
+            with contextlib.suppress(OSError, AttributeError):
+                ctypes.CDLL("libc.so.6").malloc_trim(0)
+        finally:
+            _TRIM.release()
+
+    thread = threading.Thread(target=trim, daemon=True, name="innovate-release-memory")
+    thread.current_context = None  # type: ignore[attr-defined]  # outside any Solara kernel
+    thread.start()
 
 
 @dataclass(frozen=True)
@@ -49,6 +93,7 @@ class Session:
         self.lock = threading.RLock()
         self.settings = settings or Settings.from_preset(DEFAULT_PRESET)
         self._build(self.settings)
+        _LIVE.add(self)
 
     def _build(self, settings: Settings) -> None:
         config = settings.config()               # raises InputError before anything changes

@@ -8,14 +8,16 @@ that command.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field, replace
 from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
 from sim.cache import ProcessCache
 from sim.config import Config, load_config, parse_override, preset_names
-from sim.errors import InputError
+from sim.errors import InputError, shown
 from sim.model import check_seed
-from sim.vocabulary import APPROACHES, NATIONS, PRESET_WORDS
+from sim.vocabulary import APPROACHES, LINK_WORDS, NATIONS, PRESET_WORDS
 
 TIES: dict[str, str] = {
     "border": "Shared borders",
@@ -35,6 +37,17 @@ TIE_HELP: dict[str, str] = {
 Changes = dict[str, float | int | bool | str]       # dotted model parameter -> value
 DEFAULT_PRESET = "historical-calibrated"            # what a new page and Compare start from
 _PRESETS = ProcessCache(16)
+# The names of the levers in a page's address (``?preset=...&seed=...&cut=0.2``), each a model
+# parameter; ``set`` (repeated) carries the extra KEY=VALUE lines.
+QUERY_LEVERS: dict[str, str] = {
+    "start": "levers.start", "cut": "levers.austerity_cut",
+    "cut_years": "levers.austerity_years", "workforce": "levers.workforce_pressure",
+    "synergy": "mechanisms.synergy", "tip_boost": "synergy.tip_to_cs_ts",
+    "cs_boost": "synergy.cs_to_tip",
+    **{f"policy.{a}.{n.replace(' ', '_')}": f"levers.policy.{a}.{n}"
+       for a in APPROACHES for n in NATIONS},
+    **{f"ties.{name}": f"network.weights.{name}" for name in TIES},
+}
 
 
 def preset_config(preset: str) -> Config:
@@ -150,6 +163,76 @@ class Settings:
         check_seed(self.seed)
         return load_config(self.preset, self.overrides())
 
+    def to_query(self) -> str:
+        """These settings as a page address's query string (without ``?``).
+
+        The preset and seed always; then each lever that differs from the preset's own value
+        (:data:`QUERY_LEVERS` names); then the extra lines as ``set=KEY=VALUE``.
+        :meth:`from_query` reads it back to equal settings.
+        """
+        base = Settings.from_preset(self.preset).values() if self.preset in preset_names() \
+            else {}
+        values = self.values()
+        pairs = [("preset", self.preset), ("seed", str(self.seed))]
+        for name, key in QUERY_LEVERS.items():
+            if key in values and base.get(key) != values[key]:
+                pairs.append((name, _query_text(values[key])))
+        pairs += [("set", line.strip()) for line in self.extra.splitlines() if line.strip()]
+        return urlencode(pairs)
+
+    @classmethod
+    def from_query(cls, text: str | None, page_keys: tuple[str, ...] = ()) -> Settings:
+        """Settings from a query string written by :meth:`to_query` (strict).
+
+        Keys in ``page_keys`` (the page's own, e.g. ``tab``) are skipped. Raises
+        :class:`sim.errors.InputError` with one plain line for an unknown key, a repeated key,
+        a value that is not a number (or true/false), or settings the model refuses.
+        """
+        pairs = parse_qsl((text or "").lstrip("?"), keep_blank_values=True)
+        known = {"preset", "seed", "set", *QUERY_LEVERS}
+        unknown = sorted({k for k, _ in pairs if k not in known and k not in page_keys})
+        if unknown:
+            raise InputError(LINK_WORDS["unknown"].format(keys=", ".join(map(repr, unknown))))
+        given: dict[str, str] = {}
+        for key, value in pairs:
+            if key in given and key != "set":
+                raise InputError(LINK_WORDS["twice"].format(key=key))
+            given.setdefault(key, value)
+        preset = given.get("preset", DEFAULT_PRESET)
+        if preset not in preset_names():
+            raise InputError(f"unknown scenario {shown_name(preset)}; choose one of: "
+                             f"{', '.join(preset_names())}")
+        settings = cls.from_preset(preset, parse_seed(given.get("seed", "0")))
+        changes: dict[str, Any] = {}
+        for name, key in QUERY_LEVERS.items():
+            if name in given:
+                changes[key] = _query_value(name, given[name])
+        settings = settings._with_values(changes)
+        extra = "\n".join(v.strip() for k, v in pairs if k == "set" and v.strip())
+        settings = replace(settings, extra=extra)
+        settings.config()                    # the model's own checks, e.g. a cut above 90%
+        return settings
+
+    def _with_values(self, changes: dict[str, Any]) -> Settings:
+        """These settings with levers given as ``dotted.key -> value`` (:meth:`values` keys)."""
+        fields = {"levers.start": "start", "levers.austerity_cut": "austerity_cut",
+                  "levers.austerity_years": "austerity_years",
+                  "levers.workforce_pressure": "workforce_pressure",
+                  "mechanisms.synergy": "synergy", "synergy.tip_to_cs_ts": "tip_to_cs_ts",
+                  "synergy.cs_to_tip": "cs_to_tip"}
+        policy = {a: dict(by_nation) for a, by_nation in self.policy.items()}
+        ties = dict(self.ties)
+        simple: dict[str, Any] = {}
+        for key, value in changes.items():
+            if key in fields:
+                simple[fields[key]] = value
+            elif key.startswith("levers.policy."):
+                approach, nation = key.split(".", 3)[2:]
+                policy.setdefault(approach, {})[nation] = value
+            else:
+                ties[key.rsplit(".", 1)[1]] = value
+        return replace(self, policy=policy, ties=ties, **simple)
+
     def command_line(self) -> str:
         """The ``innovate run`` command that runs exactly these settings."""
         parts = ["innovate", "run", self.preset, "--seed", str(self.seed)]
@@ -162,6 +245,34 @@ class Settings:
 def _text(value: Any) -> str:
     """A value as ``--set`` takes it (true and false in lower case)."""
     return str(value).lower() if isinstance(value, bool) else str(value)
+
+
+def _query_text(value: Any) -> str:
+    """A lever's value as a link writes it: true/false, 0.2, 2026 (no trailing .0)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _query_value(name: str, text: str) -> float | bool:
+    """A lever's value read from a link (strict: a number, or true/false for ``synergy``)."""
+    if QUERY_LEVERS[name] == "mechanisms.synergy":
+        if text.strip().lower() not in ("true", "false"):
+            raise InputError(LINK_WORDS["switch"].format(key=name, value=shown_name(text)))
+        return text.strip().lower() == "true"
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise InputError(LINK_WORDS["number"].format(key=name, value=shown_name(text)))
+    return _clean(value)
+
+
+def shown_name(text: str) -> str:
+    """Something a user typed or a link carried, quoted and cut short for a message."""
+    return shown(text, 40)
 
 
 def _clean(value: Any) -> Any:

@@ -118,3 +118,39 @@ def short_name(name: str) -> str:
 def region_words(region: str) -> str:
     """A region as it reads in a sentence: 'the South West', 'London', 'Scotland'."""
     return f"the {region}" if region in _COMPASS else region
+
+
+# The page's own CSS (WCAG 2.1 AA; docs/accessibility.md), put into the page by
+# dashboards.tabs.page.PageBasics. Inline styles of the components need !important.
+PAGE_CSS = """
+:focus-visible { outline: 3px solid #1b4f8a !important; outline-offset: 2px !important; }
+.v-btn:focus-visible, .v-tab:focus-visible, .v-expansion-panel-header:focus-visible {
+  box-shadow: 0 0 0 5px #ffffff !important; }
+.v-alert .v-alert__content, .v-alert .v-alert__icon { color: #1f2933 !important; }
+.v-alert.info--text, .v-alert.info { border-left: 5px solid #1b4f8a !important; }
+.v-alert.error--text, .v-alert.error { border-left: 5px solid #a61b1b !important; }
+.v-alert.success--text, .v-alert.success { border-left: 5px solid #1e6b34 !important; }
+.v-alert.warning--text, .v-alert.warning { border-left: 5px solid #8a5a00 !important; }
+.solara-markdown h1 { font-size: 1.4rem; line-height: 1.3; margin: 0.2em 0 0.4em; }
+.solara-markdown h2 { font-size: 1.15rem; line-height: 1.3; }
+.innovate-visually-hidden { position: absolute !important; width: 1px; height: 1px;
+  overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; }
+.innovate-chart { max-width: 100%; overflow-x: auto; }
+.innovate-chart-words summary { cursor: pointer; font-size: 13px; color: #1b4f8a; }
+.innovate-chart-words table, .innovate-map-list table { border-collapse: collapse;
+  font-size: 12.5px; margin: 4px 0; }
+.innovate-chart-words th, .innovate-chart-words td, .innovate-map-list th,
+.innovate-map-list td { border: 1px solid #c5ccd3; padding: 2px 6px; text-align: left; }
+.innovate-map-list .innovate-scroll { max-height: 320px; overflow-y: auto; }
+.innovate-map-list button { text-decoration: underline; color: #1b4f8a; text-align: left; }
+@media (max-width: 700px) {
+  .v-application [style*="min-width"] { min-width: 0 !important; }
+  .v-application [style*="flex-wrap: nowrap"] { flex-wrap: wrap !important; }
+  .innovate-scenario-panel { flex: 1 1 100% !important; width: 100% !important;
+    max-height: none !important; }
+  .v-application .v-main, .v-application .container { max-width: 100vw; }
+  .v-tabs-bar { max-width: 100%; }
+  .innovate-map svg { height: auto !important; min-height: 0 !important; }
+  pre, table { max-width: 100%; overflow-x: auto; display: block; }
+}
+"""

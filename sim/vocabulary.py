@@ -87,3 +87,108 @@ PRESET_WORDS: dict[str, str] = {
     "scotland-context-everywhere": "Scotland's trauma-informed path in every nation",
     "triad-funded": "CS, TIP and TS funded together from 2026",
 }
+
+# How a comparison names a changed lever in a sentence (dotted parameter -> words; the value is
+# put in by dashboards.ensembles.scenario_words). Policy and tie levers name their approach,
+# nation or tie after these words.
+LEVER_WORDS: dict[str, str] = {
+    "levers.start": "changes from {year}",
+    "levers.austerity_cut": "a further budget cut of {percent}",
+    "levers.austerity_cut.restored": "budgets restored by {percent}",
+    "levers.austerity_years": "the cut phased in over {years}",
+    "levers.workforce_pressure": "social worker turnover, vacancies and agency use x{times}",
+    "levers.policy": "national policy support for {approach} in {nation} x{times}",
+    "network.weights": "learning through {tie} x{times}",
+    "mechanisms.synergy": "CS, TIP and TS not helping each other",
+    "synergy.tip_to_cs_ts": "TIP speeding up CS and TS by {percent}",
+    "synergy.cs_to_tip": "CS speeding up TIP by {percent}",
+    "extra": "more settings: {text}",
+    "none": "as the starting point has it",
+}
+# What the bands and the paired differences of a comparison include and leave out, and what a
+# comparison is not (the decision summary's caveats).
+COMPARISON_CAVEATS: tuple[str, ...] = (
+    "This is a model, not a forecast: it turns assumptions into consequences you can inspect "
+    "and argue with.",
+    "Each scenario is run many times with the same seeds (common random numbers), so a paired "
+    "difference comes from the scenarios, not from the luck of the draw.",
+    "The bands hold 90% of the runs: the chance events of the model (a new director, an "
+    "inspection, a budget shock), and, where a scenario is built on the calibrated history, "
+    "the calibration's uncertainty about its parameters (one posterior draw per run).",
+    "They leave out what the model cannot know: whether its structure is right, and events "
+    "after the data it was calibrated on.",
+)
+
+# What the dashboard says about a scenario's link (dashboards.settings.Settings.from_query) and
+# about its connection to the server (dashboards.app.ConnectionNotice).
+LINK_WORDS: dict[str, str] = {
+    "copy": "Copy link",
+    "copied": "Link copied: paste it anywhere to open this scenario again.",
+    "field": "Link to this scenario",
+    "bad": "This link could not be used ({reason}). The page shows {preset} instead.",
+    "unknown": "the link has settings this page does not know: {keys}",
+    "twice": "the link gives {key} twice",
+    "number": "{key} in the link must be a number (got {value})",
+    "switch": "{key} in the link must be true or false (got {value})",
+    "lost": "Lost contact with the dashboard. Trying to reconnect…",
+    "restarted": "The dashboard restarted. Reload the page: your link keeps your scenario.",
+    "reload": "Reload the page",
+}
+
+# -- one run and many runs (the Uptake and Map tabs) ---------------------------------------------
+# What a view of a single run says about itself.
+ONE_RUN_NOTE = ("This is one run of the model: chance events differ from run to run; switch to "
+                "20 runs to see the range.")
+# The switch between one run and many runs.
+RUN_VIEWS: dict[str, str] = {"one": "One run", "many": "20 runs"}
+# How the "20 runs" view of the Uptake tab names a measure: what is counted, and where.
+MEASURE_COUNTED: dict[str, str] = {
+    "engaged": "authorities across the UK engaged with {approach}",
+    "implementing": "authorities across the UK implementing {approach} (Developing or beyond)",
+    "integrating": "authorities across the UK integrating {approach} (Integrating or beyond)",
+}
+
+# -- readable exports ----------------------------------------------------------------------------
+# Column names of the readable CSV files (the raw files keep the model's own names).
+READABLE_COLUMNS: dict[str, str] = {
+    "time": "Date (end of quarter)", "agent_id": "Authority code", "name": "Authority",
+    "nation": "Nation", "region": "Region", "approach": "Approach", "stage": "Stage number",
+    "stage_name": "Stage", "status": "Status", "count": "Number of authorities",
+    "from_stage": "From stage", "to_stage": "To stage", "kind": "What happened",
+    "reason": "Why", "child_population": "Children living there", "culture": "Open culture",
+    "workforce": "Workforce capacity", "case": "Case and buy-in", "design": "Achievable design",
+    "macro": "Macro context", "readiness": "Readiness (all five combined)",
+    "spend_gbp_to_date": "Spend to date (£)", "outcome": "Outcome (0-1)",
+    "stage_readable": "Stage", "spend_gbp": "spend (£)", "integrated_ever": "ever integrated",
+}
+# The summary metrics in words: ``{name}`` is the approach's full name; ``{pct}`` a share.
+METRIC_WORDS: dict[str, str] = {
+    "year_engaged": "When {pct}% of UK authorities were engaged with {name}",
+    "year_integrated": "When {pct}% of UK authorities were integrating {name}",
+    "share_integrated_2030": "Share of UK authorities integrating {name} in 2030 (%)",
+    "engaged_end": "UK authorities engaged with {name} at the end of the run",
+    "integrated_end": "UK authorities integrating {name} at the end of the run",
+    "peak_uptake_year": "Year in which most UK authorities took up {name}",
+    "clustering_moran_i": "How clustered {name} is on the map (Moran's I: 0 none, 1 complete)",
+    "spend_gbp_m": "Spent on {name} over the run (£ million)",
+    "outcome_end": "Outcome of {name} at the end of the run (0-1)",
+    "outcome_years_per_gbp_m": "Outcome-years of {name} per £1 million spent",
+}
+# Where the record's counts are taken ("EW" in a metric's name is England and Wales).
+METRIC_PLACES: dict[str, str] = {"EW": "England and Wales", "England": "England",
+                                 "Wales": "Wales", "Scotland": "Scotland",
+                                 "NI": "Northern Ireland"}
+# The Compare tab's own sentences.
+COMPARE_WORDS: dict[str, str] = {
+    "intro": "**Compare two scenarios.** Set scenario A and scenario B with the same levers as "
+             "the panel on the left: A starts as your scenario, B as what happened "
+             "(calibrated). Each is run many times with the same seeds, run for run, so the "
+             "difference between a pair of runs comes from the scenarios, not from chance.",
+    "stale": "These results are for the scenarios as they were; run the comparison again.",
+    "follow": "Scenario A follows the scenario on the left until you change it here.",
+    "own": "Scenario A is set here; the scenario on the left no longer changes it.",
+    "seed": "The seed is not used here: each scenario runs seeds 0, 1, 2, ... in turn.",
+    "summary": "A one-page summary of this comparison, for a meeting or a paper: the "
+               "scenarios in words, the answer, the chart, what it leaves out, and the link "
+               "that reproduces it.",
+}

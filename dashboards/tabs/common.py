@@ -5,6 +5,8 @@ from __future__ import annotations
 import solara
 import solara.widgets
 
+from dashboards.charts import chart_words_html
+
 
 class Spec:
     """A Vega-Lite spec for :func:`VegaChart` (from :mod:`dashboards.charts`).
@@ -27,8 +29,14 @@ def VegaChart(spec: Spec):
     The widget is created with its spec: a widget that first appears empty and receives its
     spec later can be drawn empty in between, which vega-embed rejects.
     """
-    return solara.widgets.VegaLite.element(spec=spec.value, listen_to_click=False,
-                                           listen_to_hover=False)
+    sentence, words = solara.use_memo(lambda: chart_words_html(spec.value), [spec])
+    chart = solara.widgets.VegaLite.element(spec=spec.value, listen_to_click=False,
+                                            listen_to_hover=False)
+    # the text alternative (WCAG 1.1.1): a name for the figure, and its data in words
+    with solara.v.Html(tag="div", class_="innovate-chart",
+                       attributes={"role": "figure", "aria-label": sentence}):
+        solara.v.Html(tag="div", children=[chart])
+        solara.HTML(tag="div", unsafe_innerHTML=words)
 
 
 @solara.component

@@ -1,8 +1,11 @@
-"""The Compare tab: your scenario against another, each an ensemble of seeds.
+"""The Compare tab: scenario A against scenario B, each an ensemble of the same seeds.
 
-The runs, the sentences and the chart come from :mod:`dashboards.ensembles`,
-:mod:`dashboards.charts` and :mod:`dashboards.figures`; Teach mode shows its comparisons with
-:func:`ComparisonView` too.
+Both scenarios are set with the page's own lever panel (:func:`ScenarioPanel`); A starts as the
+page's scenario, B as the calibrated history. A result on screen is marked stale as soon as
+either scenario or the number of runs changes. The answer comes first, in one sentence from the
+paired runs (:func:`dashboards.ensembles.paired_reach`); the runs, sentences, chart and the
+decision summary come from :mod:`dashboards.ensembles`, :mod:`dashboards.charts` and
+:mod:`dashboards.figures`. Teach mode shows its comparisons with :func:`ComparisonView` too.
 """
 
 from __future__ import annotations
@@ -11,44 +14,95 @@ import logging
 from dataclasses import replace
 
 import solara
+import solara.lab
 
 from dashboards.charts import compare_spec
 from dashboards.ensembles import (
     Ensemble,
-    comparison_sentences,
+    compare_from_query,
+    comparison_query,
+    paired_count,
+    paired_reach,
+    paired_sentences,
     posterior_sentence,
     preset_posterior,
     scenario_pair,
+    scenario_words,
 )
-from dashboards.figures import compare_png
+from dashboards.figures import compare_png, decision_summary
 from dashboards.frames import comparison_table, csv_bytes
-from dashboards.settings import DEFAULT_PRESET, Settings, extra_lines, preset_items
+from dashboards.settings import DEFAULT_PRESET, Settings, parse_seed
 from dashboards.tabs.common import RunStatus, Spec, VegaChart
-from sim.config import preset_names
+from dashboards.tabs.controls import ScenarioPanel
 from sim.errors import InputError
-from sim.vocabulary import MEASURES
+from sim.vocabulary import APPROACH_NAMES, APPROACHES, COMPARE_WORDS, MEASURES
 
 logger = logging.getLogger(__name__)
+LABELS = ("scenario A", "scenario B")
+DEFAULT_RUNS = 20
+
+
+def page_address() -> str:
+    """The page's address as the browser asked for it (``http://host/``), or '' if unknown."""
+    try:
+        host = (solara.lab.headers.value or {}).get("host", [""])[0]
+    except Exception:  # no request (e.g. outside a browser session)
+        return ""
+    return f"http://{host}/" if host else ""
+
+
+def _linked(search: str | None) -> tuple[Settings | None, int | None, str | None]:
+    """Scenario B and the runs a link asks for, and why they cannot be used (or None)."""
+    try:
+        other, runs = compare_from_query(search)
+    except InputError as exc:
+        return None, None, f"The link's comparison could not be used: {exc}"
+    return other, runs, None
+
+
+def what_runs(settings: Settings) -> tuple:
+    """What a comparison's runs depend on in ``settings`` (not its seed: seeds 0.. are run)."""
+    return settings.preset, tuple(settings.overrides())
+
+
+@solara.component
+def ScenarioColumn(title: str, settings: Settings, on_settings, css: str, note: str):
+    """One scenario of a comparison: its name, its words and the page's lever panel."""
+    def set_seed(text: str) -> None:
+        try:
+            on_settings(replace(settings, seed=parse_seed(text)))
+        except InputError:
+            pass                 # the seed is not used by a comparison (COMPARE_WORDS["seed"])
+
+    with solara.Column(classes=[css], style={"flex": "1 1 320px", "min-width": "280px",
+                                             "max-width": "460px"}):
+        solara.Markdown(f"## {title}\n\n{scenario_words(settings)}.\n\n<small>{note}</small>")
+        ScenarioPanel(settings=settings, on_settings=on_settings, on_seed_text=set_seed,
+                      seed_text=str(settings.seed))
 
 
 @solara.component
 def CompareTab(settings: Settings):
-    """Your scenario (the panel's settings) against another, as ensembles of seeds."""
-    other = solara.use_reactive(DEFAULT_PRESET)
-    other_extra = solara.use_reactive("")
-    seeds = solara.use_reactive(20)
-    ensembles = solara.use_reactive(None)
-    error = solara.use_reactive(None)
+    """Scenario A (first the page's scenario) against scenario B, as paired ensembles."""
+    router = solara.use_router()
+    linked_b, linked_runs, link_error = solara.use_memo(lambda: _linked(router.search), [])
+    mine = solara.use_reactive(None)        # A once changed here; None: follow the page
+    other = solara.use_reactive(linked_b or Settings.from_preset(DEFAULT_PRESET))
+    seeds = solara.use_reactive(linked_runs or DEFAULT_RUNS)
+    shown = solara.use_reactive(None)       # (ensembles, A, B, runs) of the result on screen
+    error = solara.use_reactive(link_error)
     progress = solara.use_reactive(0.0)
+    scenario_a = mine.value if mine.value is not None else settings
 
     def work() -> None:
+        a, b, runs = scenario_a, other.value, seeds.value
         error.set(None)
         progress.set(0.0)
         try:
-            theirs = replace(Settings.from_preset(other.value), extra=other_extra.value)
-            posteriors = (preset_posterior(settings.preset), preset_posterior(other.value))
-            pair = scenario_pair(settings, theirs, seeds.value, other.value,
-                                 progress=progress.set, posteriors=posteriors)
+            posteriors = (preset_posterior(a.preset), preset_posterior(b.preset))
+            pair = scenario_pair(a, b, runs, LABELS[1], progress=progress.set,
+                                 posteriors=posteriors)
+            pair = (replace(pair[0], label=LABELS[0]), pair[1])
         except InputError as exc:
             error.set(str(exc))
             return
@@ -56,58 +110,94 @@ def CompareTab(settings: Settings):
             logger.exception("comparison failed")
             error.set(f"the comparison failed: {exc}")
             return
-        ensembles.set(pair)
+        shown.set((pair, a, b, runs))
 
     task = solara.lab.use_task(work, dependencies=None, prefer_threaded=True)
-    solara.Markdown(
-        "**Compare two scenarios.** *Your scenario* is the one set in the panel on the left; "
-        "choose what to compare it with. Each runs with the same seeds (0, 1, 2, ...), so "
-        "the difference comes from the scenario, not from chance. Lines are the mean over "
-        "the seeds, bands hold 90% of the runs. A calibrated preset (one with a posterior "
-        "beside it), and a scenario built on it, draws its parameters from the calibration's "
-        "posterior, one draw per seed.")
+    solara.Markdown(COMPARE_WORDS["intro"])
+    with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start", "gap": "16px"}):
+        ScenarioColumn(title="Scenario A", settings=scenario_a, on_settings=mine.set,
+                       css="innovate-compare-a",
+                       note=COMPARE_WORDS["follow" if mine.value is None else "own"] + " " +
+                       COMPARE_WORDS["seed"])
+        ScenarioColumn(title="Scenario B", settings=other.value, on_settings=other.set,
+                       css="innovate-compare-b", note=COMPARE_WORDS["seed"])
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
-        solara.v.Select(label="Compare with", items=preset_items(preset_names()),
-                        v_model=other.value, on_v_model=other.set, style_="min-width: 240px")
-        solara.InputText(label="and these settings (KEY=VALUE; ...)", value=other_extra.value,
-                         on_value=lambda text: other_extra.set(extra_lines(text)),
-                         continuous_update=False, style={"min-width": "260px"})
-        solara.SliderInt(label=f"Seeds: {seeds.value}", value=seeds.value, min=2, max=40,
-                         on_value=seeds.set)
+        if mine.value is not None:
+            solara.Button("Scenario A: use the scenario on the left again",
+                          on_click=lambda: mine.set(None), outlined=True,
+                          classes=["innovate-compare-follow"])
+        solara.SliderInt(label=f"Paired runs of each scenario: {seeds.value}",
+                         value=seeds.value, min=2, max=40, on_value=seeds.set)
         solara.Button("Run comparison", on_click=task, disabled=task.pending, color="primary",
                       classes=["innovate-compare-run"])
     RunStatus(pending=task.pending, progress=progress.value,
               text=f"Running {2 * seeds.value} runs...",
               error=f"Comparison not run: {error.value}" if error.value else None)
-    if ensembles.value is not None:
-        a, b = ensembles.value
-        ComparisonView(a=a, b=b)
+    if shown.value is not None:
+        (a, b), used_a, used_b, runs = shown.value
+        stale = ((what_runs(used_a), what_runs(used_b), runs)
+                 != (what_runs(scenario_a), what_runs(other.value), seeds.value))
+        if stale:
+            solara.Warning(COMPARE_WORDS["stale"], classes=["innovate-compare-stale"])
+        link = page_address() + "?" + comparison_query(used_a, used_b, runs)
+        with solara.Column(style={"opacity": "0.55" if stale else "1"},
+                           classes=["innovate-compare-result"]):
+            ComparisonView(a=a, b=b, first_measure="integrating",
+                           words=(scenario_words(used_a), scenario_words(used_b)), link=link)
 
 
 @solara.component
-def ComparisonView(a: Ensemble, b: Ensemble, first_measure: str = "integrating"):
-    """Sentences, chart and downloads of a finished comparison."""
+def ComparisonView(a: Ensemble, b: Ensemble, first_measure: str = "integrating",
+                   words: tuple[str, str] | None = None, link: str = ""):
+    """A finished comparison: the answer first, then the chart, the paired details, downloads.
+
+    ``words`` says what each scenario is (for the decision summary; their labels if None);
+    ``link`` is the address that reproduces the comparison.
+    """
+    approach = solara.use_reactive("TS")
     measure = solara.use_reactive(first_measure)
     threshold = solara.use_reactive(25)
+    level = threshold.value / 100
+    headline = paired_reach(a, b, approach.value, measure.value, level).sentence()
+    with solara.Column(classes=["innovate-compare-headline"]):
+        solara.Markdown(f"**{headline}**", style={"font-size": "17px"})
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "center"}):
+        solara.ToggleButtonsSingle(value=approach.value, values=list(APPROACHES),
+                                   on_value=approach.set)
         solara.ToggleButtonsSingle(value=measure.value, values=list(MEASURES),
                                    on_value=measure.set)
         solara.SliderInt(label=f"Threshold: {threshold.value}% of authorities",
                          value=threshold.value, min=5, max=95, step=5, on_value=threshold.set)
-    level = threshold.value / 100
-    differences, shares = comparison_sentences(a, b, measure.value, level)
-    solara.Markdown("\n".join(f"- {s}" for s in differences) + "\n\n" +
-                    "\n".join(f"- {s}" for s in shares),
-                    style={"font-size": "15px"})
-    drawn = posterior_sentence(a, b)
-    if drawn:
-        solara.Markdown(drawn)
+    counted = paired_count(a, b, approach.value, measure.value) if a.size else None
+    if counted is not None:
+        solara.Markdown(counted.sentence())
     spec = solara.use_memo(lambda: Spec(compare_spec(a, b, measure.value, level)),
                            [a, b, measure.value, level])
     VegaChart(spec=spec)
-    solara.Markdown(f"<small>Your scenario: `{a.command}` · {b.label}: `{b.command}` · "
-                    f"{len(a.seeds)} seeds each, {a.wall_time + b.wall_time:.1f} s.</small>")
-    with solara.Row():
+    details = paired_sentences(a, b, measure.value, level)
+    with solara.Details(f"Every approach: {', '.join(APPROACH_NAMES.values())}"):
+        solara.Markdown("\n".join(f"- {s}" for s in details), style={"font-size": "14px"})
+    drawn = posterior_sentence(a, b)
+    if drawn:
+        solara.Markdown(drawn)
+    solara.Markdown(f"<small>{len(a.seeds)} paired runs of each scenario, "
+                    f"{a.wall_time + b.wall_time:.1f} s. Lines are the average of the runs, "
+                    "bands hold 90% of them; the sentences compare the runs pair by pair, never "
+                    "the average lines.</small>")
+    said = words or (a.label, b.label)
+
+    def summary(fmt: str) -> bytes:
+        extra = [counted.sentence()] if counted is not None else []
+        return decision_summary(a, b, said, headline, extra + ([drawn] if drawn else []),
+                                measure.value, level, link or "(no address: run it in the "
+                                "dashboard)", fmt=fmt)
+
+    solara.Markdown(f"<small>{COMPARE_WORDS['summary']}</small>")
+    with solara.Row(style={"flex-wrap": "wrap"}):
+        solara.FileDownload(lambda: summary("png"), filename="decision-summary.png",
+                            label="Decision summary (PNG)", mime_type="image/png")
+        solara.FileDownload(lambda: summary("pdf"), filename="decision-summary.pdf",
+                            label="Decision summary (PDF)", mime_type="application/pdf")
         solara.FileDownload(lambda: compare_png(a, b, measure.value, level),
                             filename="comparison.png", label="Chart (PNG)",
                             mime_type="image/png")

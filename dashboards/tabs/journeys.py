@@ -41,7 +41,7 @@ def JourneyView(session: Session, version: int, index: int):
     spec = solara.use_memo(lambda: Spec(journey_spec(session, index)),
                            [version, index, id(session)])
     agent = session.ids[index]
-    solara.Markdown(f"### {session.names[index]} ({session.region(index)}), to "
+    solara.Markdown(f"## {session.names[index]} ({session.region(index)}), to "
                     f"{date_label(session.year)}")
     stories = {a: story(result, agent, a, session.config.time.dt) for a in APPROACHES}
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):

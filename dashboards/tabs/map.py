@@ -19,11 +19,16 @@ from dashboards.map_data import (
     hover_text,
     map_colours,
     map_legend,
+    share_colours,
+    share_legend,
+    share_text,
     stage_words,
 )
 from dashboards.session import Session
 from dashboards.style import approach_label, date_label
-from sim.vocabulary import APPROACHES
+from dashboards.tabs.common import RunStatus
+from dashboards.uncertainty import ENSEMBLE_RUNS, runs_note, settings_key, stage_runs
+from sim.vocabulary import APPROACHES, MOBILISING, ONE_RUN_NOTE, RUN_VIEWS, STAGES
 
 
 @solara.component_vue("map.vue")
@@ -53,6 +58,7 @@ def MapView(session: Session, version: int, approach: str, k: int, selected: str
                                               separators=(",", ":")), [snapshot, approach])
     title = f"{approach_label(approach)}: stage of every authority, {date_label(snapshot.time)}"
     solara.Markdown(f"**{title}**")
+    solara.Info(ONE_RUN_NOTE, dense=True, classes=["innovate-one-run"])
     SvgMap(geometry=geometry_json(), colors=colors, tips=tips, selected=selected or "",
            legend=map_legend(), title=title, event_select=on_select)
 
@@ -63,23 +69,40 @@ def MapTab(session: Session, version: solara.Reactive[int], approach: solara.Rea
            on_open_journey: Callable[[], None]):
     """The map tab: the map, the approach and time chooser, and the chosen authority."""
     version = version.value
-    steps = session.steps
-    k = steps if view_k.value is None else min(view_k.value, steps)
+    view = solara.use_reactive("one")
+    stage = solara.use_reactive(MOBILISING)
+    many = view.value == "many"
+    steps = session.total_steps if many else session.steps
+    k = session.steps if view_k.value is None else min(view_k.value, steps)
 
     def set_k(value: int) -> None:
-        view_k.set(None if value >= session.steps else int(value))
+        view_k.set(None if value == session.steps else int(value))
 
     with solara.Row(style={"align-items": "flex-start", "flex-wrap": "wrap"}):
         with solara.Column(style={"flex": "3 1 520px", "min-width": "420px"}):
-            MapView(session=session, version=version, approach=approach.value, k=k,
-                    selected=selected.value, on_select=selected.set)
+            if many:
+                RunsMapView(session=session, approach=approach.value, k=k, stage=stage.value,
+                            selected=selected.value, on_select=selected.set)
+            else:
+                MapView(session=session, version=version, approach=approach.value, k=k,
+                        selected=selected.value, on_select=selected.set)
         with solara.Column(style={"flex": "1 1 260px", "min-width": "250px"}):
             solara.ToggleButtonsSingle(value=approach.value, values=list(APPROACHES),
                                        on_value=approach.set)
             solara.Text(approach_label(approach.value), style={"font-size": "13px"})
+            solara.ToggleButtonsSingle(value=view.value, on_value=view.set,
+                                       classes=["innovate-map-runs"],
+                                       children=[solara.Button(RUN_VIEWS[key], value=key)
+                                                 for key in RUN_VIEWS])
+            if many:
+                solara.v.Select(label="Colour by the share of runs at or beyond",
+                                items=[{"text": name, "value": s} for s, name in
+                                       enumerate(STAGES) if s >= MOBILISING],
+                                v_model=stage.value, on_v_model=stage.set)
             solara.SliderInt(label=f"Time: {date_label(float(session.times[k]))}", value=k,
                              min=0, max=max(steps, 1), on_value=set_k, disabled=steps == 0)
-            solara.Text("Drag to look back over the quarters run so far; Step or Play "
+            solara.Text("The 20 runs cover the whole period: drag to any date." if many else
+                        "Drag to look back over the quarters run so far; Step or Play "
                         "follows the latest.", style={"font-size": "12.5px",
                                                        "color": "#55606b"})
             AuthorityCard(session=session, version=version, approach=approach.value, k=k,
@@ -108,3 +131,36 @@ def AuthorityCard(session: Session, version: int, approach: str, k: int, agent_i
         else:
             solara.Markdown(condition_table(snapshot, index, approach))
         solara.Button("Read its journey", on_click=on_open_journey, text=True, color="primary")
+
+
+@solara.component
+def RunsMapView(session: Session, approach: str, k: int, stage: int, selected: str,
+                on_select: Callable[[str], None]):
+    """The "20 runs" map: each authority coloured by the share of runs at or beyond ``stage``.
+
+    The runs (:func:`dashboards.uncertainty.stage_runs`) cover the whole window, so every date
+    can be looked at before the single run gets there.
+    """
+    settings = session.settings
+    task = solara.lab.use_task(lambda: stage_runs(settings),
+                               dependencies=[settings_key(settings)], prefer_threaded=True)
+    RunStatus(pending=task.pending, text=f"Running {ENSEMBLE_RUNS} runs...",
+              error=f"The runs failed: {task.error}" if task.error else None)
+    runs = task.value if task.finished else None
+    shares = solara.use_memo(
+        lambda: None if runs is None else runs.share_at_or_beyond(k, approach, stage),
+        [runs, k, approach, stage])
+    if runs is None or shares is None:
+        return
+    n = len(runs.seeds)
+    colors = json.dumps(share_colours(shares, session.ids), separators=(",", ":"))
+    regions = [session.region(i) for i in range(session.size)]
+    tips = json.dumps(share_text(session.names, regions, session.ids, shares, n, approach,
+                                 stage), separators=(",", ":"))
+    when = date_label(float(runs.times[min(k, len(runs.times) - 1)]))
+    title = (f"{approach_label(approach)}: in how many of {n} runs each authority is at "
+             f"{STAGES[stage]} or beyond, {when}")
+    solara.Markdown(f"**{title}**")
+    solara.Info(runs_note(n, runs.posterior), dense=True, classes=["innovate-many-runs"])
+    SvgMap(geometry=geometry_json(), colors=colors, tips=tips, selected=selected or "",
+           legend=share_legend(n), title=title, event_select=on_select)

@@ -12,12 +12,28 @@ from __future__ import annotations
 
 import solara
 
-from dashboards.charts import record_spec, uptake_spec
+from dashboards.charts import record_spec, uptake_band_spec, uptake_spec
 from dashboards.figures import uptake_png
 from dashboards.frames import csv_bytes, observed_points, scope_stage_counts
 from dashboards.session import Session
-from dashboards.tabs.common import Spec, VegaChart
-from sim.vocabulary import OBSERVATION_KEYS, OBSERVATION_KINDS, SCOPES
+from dashboards.tabs.common import RunStatus, Spec, VegaChart
+from dashboards.uncertainty import (
+    ENSEMBLE_RUNS,
+    band_table,
+    runs_note,
+    settings_key,
+    uptake_ensemble,
+)
+from sim.vocabulary import (
+    APPROACH_NAMES,
+    APPROACHES,
+    MEASURE_COUNTED,
+    OBSERVATION_KEYS,
+    OBSERVATION_KINDS,
+    ONE_RUN_NOTE,
+    RUN_VIEWS,
+    SCOPES,
+)
 
 # The key to the record's marks, in plain words (the charts' key says the same).
 RECORD_KEY = (f"▲ **{OBSERVATION_KINDS['lower']}** a number (arrow up), ▼ "
@@ -46,6 +62,15 @@ def UptakeTab(session: Session, version: solara.Reactive[int]):
     spec = solara.use_memo(lambda: Spec(uptake_spec(result, scope.value)),
                            [result, scope.value])
     record = solara.use_memo(lambda: Spec(record_spec(result)), [result])
+    view = solara.use_reactive("one")
+    solara.ToggleButtonsSingle(value=view.value, on_value=view.set,
+                               classes=["innovate-uptake-runs"],
+                               children=[solara.Button(RUN_VIEWS[k], value=k)
+                                         for k in RUN_VIEWS])
+    if view.value == "many":
+        UptakeRuns(session=session)
+        return
+    solara.Info(ONE_RUN_NOTE, dense=True, classes=["innovate-one-run"])
     solara.Markdown(
         "**How many authorities are at each stage.** Stages stack from *Wider system change* "
         "(bottom) to *Mobilising* (top): the top of the stack is the number engaged, the top of "
@@ -71,3 +96,57 @@ def UptakeTab(session: Session, version: solara.Reactive[int]):
     VegaChart(spec=record)
     with solara.Details(summary="The whole record, in words"):
         solara.Markdown(record_lines())
+
+
+def band_lines(bands, size: int, year: float) -> str:
+    """The "20 runs" chart at ``year``, in words (its text alternative), one line a measure.
+
+    ``bands`` is :func:`dashboards.uncertainty.band_table`; the step nearest ``year`` is read.
+    """
+    k = int(abs(bands["time"].drop_duplicates().to_numpy() - year).argmin())
+    lines = []
+    for approach in APPROACHES:
+        for measure, counted in MEASURE_COUNTED.items():
+            rows = bands[(bands["approach"] == approach) & (bands["measure"] == measure)]
+            row = rows.iloc[k]
+            what = counted.format(approach=APPROACH_NAMES[approach])
+            lines.append(f"- {row['time']:.0f}: {what}: {row['median']:.0f} in the middle run, "
+                         f"{row['low']:.0f} to {row['high']:.0f} in 90% of runs (of {size}).")
+    return "\n".join(lines)
+
+
+@solara.component
+def UptakeRuns(session: Session):
+    """The "20 runs" view: the middle run and the 90% band of each measure, across the UK."""
+    settings = session.settings
+
+    def work():
+        return uptake_ensemble(settings)
+
+    task = solara.lab.use_task(work, dependencies=[settings_key(settings)],
+                               prefer_threaded=True)
+    RunStatus(pending=task.pending, text=f"Running {ENSEMBLE_RUNS} runs...",
+              error=f"The runs failed: {task.error}" if task.error else None)
+    ensemble = task.value if task.finished else None
+    size = session.size
+    spec = solara.use_memo(
+        lambda: None if ensemble is None else Spec(uptake_band_spec(
+            band_table(ensemble, size), size,
+            (float(ensemble.times[0] - ensemble.dt), float(ensemble.times[-1])))),
+        [ensemble, size])
+    if ensemble is None or spec is None:
+        return
+    solara.Info(runs_note(len(ensemble.seeds), ensemble.posterior), dense=True,
+                classes=["innovate-many-runs"])
+    solara.Markdown(
+        f"**How many authorities across the UK (all {size}) are engaged, implementing and "
+        "integrating, over "
+        f"{len(ensemble.seeds)} runs.** The line is the middle run at each date (the median); "
+        "the band holds 90% of the runs (from the 5% to the 95% quantile). Journeys that "
+        "ended are not counted.")
+    VegaChart(spec=spec)
+    bands = band_table(ensemble, size)
+    with solara.Details(summary="The chart in words, 2030"):
+        solara.Markdown(band_lines(bands, size, 2030.0))
+    solara.FileDownload(lambda: csv_bytes(bands.round(1)), filename="uptake-20-runs.csv",
+                        label="Data (CSV)", mime_type="text/csv")

@@ -24,7 +24,6 @@ from pathlib import Path
 from dashboards.ensembles import (
     EFFECT_SEEDS,
     Effect,
-    difference_words,
     effect,
     runs_in_band,
 )
@@ -48,9 +47,11 @@ from dashboards.style import (
 )
 from dashboards.teaching.lessons import (
     DIAMOND_ROWS,
+    SIMULATED_NOTE,
     Lesson,
     LessonRun,
     Step,
+    authorities_words,
     condition_tally,
     curriculum,
     episode,
@@ -58,8 +59,11 @@ from dashboards.teaching.lessons import (
     first_starters,
     lesson_link,
     lesson_run,
+    marked_reason,
+    marked_story,
     peers,
     step_ensembles,
+    workforce_note,
 )
 from sim.data import ATTRIBUTION, load_uk
 from sim.errors import InputError
@@ -148,7 +152,7 @@ def story_section(run: LessonRun) -> str:
     room, and the journey is told in two sentences (the dashboard shows its chart).
     """
     lesson, where = run.lesson, run.where
-    frame = story(run.result, where.agent_id, lesson.approach)
+    frame = marked_story(story(run.result, where.agent_id, lesson.approach))
     marks = _episode_marks(run)
     lines = [f"<li{' class=mark' if (t, w) in marks else ''}>{html.escape(line)}</li>"
              for t, w, line in zip(frame["time"], frame["what"], story_lines(frame),
@@ -167,6 +171,8 @@ def story_section(run: LessonRun) -> str:
                 + " <b>This run:</b></p>" + body)
     note = ("<p class=small>Highlighted: the pause and the ending and renewal that the lesson "
             "looks at.</p>" if marks else "")
+    if not compact:
+        note += f"<p class=small>{html.escape(SIMULATED_NOTE.format(name=where.name))}</p>"
     title = f"<h2>{html.escape(where.name)}'s journey with {lesson.approach} in this run</h2>"
     if compact:
         return title + body
@@ -228,7 +234,7 @@ def conditions_section(run: LessonRun) -> str:
             for c in curriculum().condition]
     name = html.escape(run.where.name)
     chart = png_uri(handout_conditions_png(run.session, run.where.index, run.lesson.approach))
-    others = list(dict.fromkeys(r for r in events["reason"].astype(str)
+    others = list(dict.fromkeys(marked_reason(r) for r in events["reason"].astype(str)
                                 if "(strongest:" not in r and "(weakest:" not in r))
     lead = (f"<p class=small>In this run {len(events)} things happened in {name}'s "
             f"{run.lesson.approach} journey. {named} named a condition: the strongest when the "
@@ -241,6 +247,8 @@ def conditions_section(run: LessonRun) -> str:
                      "Held back"], rows, "conditions")
             + f"<div class=split><div>{lead}{_step_text(run, 'conditions')}</div><div>"
             f"<p class=caption>{name}'s conditions over time ({run.lesson.approach})</p>"
+            f"<p class=small style=\"max-width:84mm\">"
+            f"{html.escape(workforce_note(run.session.config).split('. ')[0])}.</p>"
             f"{image(chart, 84, 'conditions over time')}</div></div>")
 
 
@@ -317,7 +325,8 @@ def compare_section(run: LessonRun) -> str:
     counted = (f"<p class=small><b>Counted:</b> authorities "
                f"{html.escape(MEASURE_WORDS[MEASURE])} with "
                f"{html.escape(approach_label(lesson.approach))}, journeys not ended; the mean "
-               f"of {EFFECT_SEEDS} runs without and {EFFECT_SEEDS} with the change.</p>"
+               f"of {EFFECT_SEEDS} runs without and {EFFECT_SEEDS} with the change, "
+               f"rounded to whole authorities.</p>"
                f"<p class=small><b>Paired runs:</b> the same {EFFECT_SEEDS} seeds (the same "
                f"chance events) run with and without the change, so a difference comes from "
                f"the change, not from luck. <b>90% range:</b> in {runs_in_band(EFFECT_SEEDS)} of "
@@ -371,15 +380,20 @@ def effect_table(effects: list[Effect]) -> str:
     rows = []
     for scope, name in enumerate((f"{region_words(first.region)} ({first.region_size} "
                                   f"authorities)", f"the UK ({_uk_size()} authorities)")):
-        counts = [f"{e.base[:, scope].mean():.1f} / {e.changed[:, scope].mean():.1f}"
-                  for e in effects]
+        counts = [f"{_whole(e.base[:, scope].mean(), False)} / "
+                  f"{_whole(e.changed[:, scope].mean(), False)}" for e in effects]
         changes = []
         for e in effects:
             mean, low, high = e.difference(scope)
-            changes.append(f"<b>{difference_words(mean)}</b><br><span class=range>"
-                           f"{difference_words(low)} to {difference_words(high)}</span>")
+            changes.append(f"<b>{_whole(mean)}</b><br><span class=range>"
+                           f"{_whole(low)} to {_whole(high)}</span>")
         rows.append([html.escape(capital(name)), *counts, *changes])
     return table(header, rows, "effect")
+
+
+def _whole(value: float, signed: bool = True) -> str:
+    """:func:`authorities_words` without "about": the table says it is rounded."""
+    return authorities_words(value, signed).replace("about ", "")
 
 
 def _uk_size() -> int:
@@ -426,7 +440,7 @@ CSS = """
 * { box-sizing: border-box; }
 html { background: #d0d4d8; }
 body { margin: 0; font-family: "Liberation Sans", Arial, "DejaVu Sans", sans-serif;
-       font-size: 8.4pt; line-height: 1.27; color: #1a1a1a; }
+       font-size: 8.4pt; line-height: 1.24; color: #1a1a1a; }
 .sheet { width: 210mm; min-height: 297mm; margin: 0 auto; padding: 10mm 12mm; background: #fff;
          display: flex; flex-direction: column; }
 @media print {
@@ -440,7 +454,7 @@ h1 { font-size: 15pt; margin: 0 0 0.6mm; line-height: 1.1; }
 .open { font-size: 8pt; margin-top: 0.4mm; }
 .open a { font-family: "DejaVu Sans Mono", monospace; font-size: 7.8pt; color: var(--accent);
           text-decoration: none; font-weight: bold; white-space: nowrap; }
-h2 { font-size: 10pt; margin: 2.4mm 0 1mm; color: var(--accent);
+h2 { font-size: 10pt; margin: 2mm 0 0.8mm; color: var(--accent);
      border-bottom: 0.6px solid #c8ced4; padding-bottom: 0.4mm; }
 h3 { font-size: 8.8pt; margin: 1.6mm 0 0.4mm; }
 p { margin: 0 0 1mm; }
@@ -535,10 +549,11 @@ def reproduce_command(lesson: Lesson) -> str:
 def footer_html(run: LessonRun) -> str:
     """The warning, the command that reproduces the numbers, and the data attribution."""
     lesson = run.lesson
+    simulated = html.escape(SIMULATED_NOTE.format(name=run.where.name))
     whatifs = (f"; the what-ifs use seeds 0-{EFFECT_SEEDS - 1}"
                if any(s.view == "compare" for s in lesson.steps) else "")
     return ("<footer><div class=warn>This is a simulation, not evidence about any real "
-            "authority.</div>"
+            f"authority. {simulated}</div>"
             f"<div>One run of the '{html.escape(lesson.preset)}' scenario with seed "
             f"{lesson.seed}{whatifs}. Named pilot sites are real (a few undated ones are placed "
             "by the model); other events are drawn by chance and the model's rates are informed "

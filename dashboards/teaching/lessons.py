@@ -20,7 +20,14 @@ import numpy as np
 import pandas as pd
 from pydantic import Field, ValidationError, model_validator
 
-from dashboards.ensembles import EFFECT_SEEDS, Effect, Ensemble, effect, run_ensemble
+from dashboards.ensembles import (
+    EFFECT_SEEDS,
+    Effect,
+    Ensemble,
+    effect,
+    run_ensemble,
+    runs_in_band,
+)
 from dashboards.session import Session
 from dashboards.settings import Changes, Settings
 from dashboards.style import quarter_label, region_words, short_name
@@ -516,3 +523,141 @@ def diamond_html(texts: list[str], rows: list[int | None]) -> str:
             '<div style="text-align:center;font-weight:600">most important</div>'
             + "".join(html) +
             '<div style="text-align:center;font-weight:600">least important</div></div>')
+
+
+# -- words for the class -------------------------------------------------------------------------
+
+# Reasons the model draws by chance (shocks): in a story about a real, named council they are
+# marked as simulated, so nobody reads them as that council's record.
+SIMULATED_REASONS: dict[str, str] = {
+    "Ofsted inadequate judgement: compliance focus":
+        "a simulated Ofsted inadequate judgement in this run, not a real one: compliance focus",
+    "change of director": "a simulated change of director in this run",
+    "change of director: went back a stage":
+        "a simulated change of director in this run: went back a stage",
+    "workforce crisis": "a simulated workforce crisis in this run",
+}
+SIMULATED_NOTE = ("Events marked \u201csimulated\u201d are drawn by chance in this run, not "
+                  "{name}'s real record.")
+
+
+def marked_reason(reason: str) -> str:
+    """A reason as a class should read it: chance shocks say they are simulated in this run."""
+    return SIMULATED_REASONS.get(reason, reason)
+
+
+def marked_story(frame: pd.DataFrame) -> pd.DataFrame:
+    """A story (:func:`dashboards.frames.story`) with its simulated shocks marked as such."""
+    return frame.assign(reason=[marked_reason(str(r)) for r in frame["reason"]])
+
+
+def workforce_note(config) -> str:
+    """Why the workforce line jumps, in words taken from the run's settings (``config``)."""
+    c = config.conditions
+    cut = ("halves workforce capacity" if c.leadership_factor == 0.5 else
+           f"cuts workforce capacity to {100 * c.leadership_factor:.0f}%")
+    span = "a year" if c.leadership_window == 1 else f"{c.leadership_window:g} years"
+    return (f"The workforce line drops when a new director arrives: the model {cut} for "
+            f"{span}. Its small yearly steps follow real turnover, vacancy and agency figures.")
+
+
+def authorities_words(value: float, signed: bool = True) -> str:
+    """An average number of authorities in whole numbers, as Teach mode says it everywhere.
+
+    The rule: authorities are counted whole. An average is rounded and said with "about"
+    ("about 14 fewer", "about 5"); under a half, "less than 1 more" or "less than 1"; a whole
+    number stays exact ("2 more"); nothing at all is "no change" (or "none"). With ``signed``
+    False the value is a count, not a difference.
+    """
+    size = abs(value)
+    exact = abs(size - round(size)) < 1e-9
+    if size < 0.05:
+        return "no change" if signed else "none"
+    if size < 0.5:
+        number = "less than 1"
+    else:
+        number = f"{'' if exact else 'about '}{round(size)}"
+    return f"{number} {'more' if value > 0 else 'fewer'}" if signed else number
+
+
+def effect_sentence(found: Effect) -> str:
+    """A paired-run effect in plain words, counting whole authorities (:func:`authorities_words`).
+
+    For example 'With a weaker case: in 2030, on average about 1 fewer of the 15 authorities in
+    the South West are at Integrating or beyond with Contextual Safeguarding (about 5 without
+    the change; in 18 of 20 runs the difference was between 3 fewer and no change), and about
+    14 fewer across the UK (between 20 fewer and 9 fewer).'
+    """
+    mean_r, low_r, high_r = found.difference(0)
+    mean_uk, low_uk, high_uk = found.difference(1)
+    doing = {"engaged": "engaged with", "implementing": "at Developing or beyond with",
+             "integrating": "at Integrating or beyond with"}[found.measure]
+    runs = len(found.base)
+    return (f"With {found.label}: in {found.year:.0f}, on average "
+            f"{authorities_words(mean_r)} of the {found.region_size} authorities in "
+            f"{region_words(found.region)} are {doing} "
+            f"{APPROACH_NAMES[found.approach]} ("
+            f"{authorities_words(found.base[:, 0].mean(), signed=False)} without the change; in "
+            f"{runs_in_band(runs)} of {runs} runs the difference was "
+            f"{range_words(low_r, high_r)}{_unclear(low_r, high_r)}), and "
+            f"{authorities_words(mean_uk)} across the UK ({range_words(low_uk, high_uk)}"
+            f"{_unclear(low_uk, high_uk)}).")
+
+
+def range_words(low: float, high: float) -> str:
+    """A 90% range of a difference in whole authorities: 'between 3 fewer and no change'."""
+    low_words, high_words = authorities_words(low), authorities_words(high)
+    return low_words if low_words == high_words else f"between {low_words} and {high_words}"
+
+
+def _unclear(low: float, high: float) -> str:
+    return "; too small to tell apart from chance" if low < 0 < high else ""
+
+
+# -- the region's map ----------------------------------------------------------------------------
+
+def _path_points(d: str) -> np.ndarray:
+    """The points of an SVG path of :func:`dashboards.map_data.map_geometry` ('M x y l dx dy')."""
+    points = []
+    for ring in d.split("M")[1:]:
+        start, _, moves = ring.rstrip("z").partition("l")
+        xy = np.array(start.split(), float)
+        steps = np.array(moves.replace("z", " ").split(), float).reshape(-1, 2)
+        points.append(np.vstack([xy, xy + np.cumsum(steps, axis=0)]))
+    return np.concatenate(points) if points else np.zeros((0, 2))
+
+
+@functools.cache
+def region_view_box(region: str, margin: float = 0.06) -> tuple[float, float, float, float]:
+    """The map's view box (x, y, width, height) around every authority of ``region``.
+
+    Teach mode's Spreading step draws the region this way, so the whole of it (the South West
+    down to Cornwall) fits on the screen beside its chart. ``margin`` is a share of the box.
+    """
+    from dashboards.map_data import map_geometry
+
+    authorities = load_uk().authorities
+    ids = set(authorities.loc[authorities["region_name"] == region, "agent_id"])
+    if not ids:
+        raise InputError(f"region: unknown region {region!r}")
+    points = np.concatenate([_path_points(s["d"]) for s in map_geometry()["shapes"]
+                             if s["id"] in ids])
+    low, high = points.min(axis=0), points.max(axis=0)
+    pad = (high - low).max() * margin
+    return (float(low[0] - pad), float(low[1] - pad), float(high[0] - low[0] + 2 * pad),
+            float(high[1] - low[1] + 2 * pad))
+
+
+@functools.cache
+def region_geometry_json(region: str) -> str:
+    """The map's geometry (:func:`dashboards.map_data.map_geometry`) framed on one region.
+
+    The London inset is left out: the region fills the view.
+    """
+    import json
+
+    from dashboards.map_data import map_geometry
+
+    box = region_view_box(region)
+    return json.dumps({**map_geometry(), "inset": [],
+                       "view_box": " ".join(f"{v:.0f}" for v in box)}, separators=(",", ":"))

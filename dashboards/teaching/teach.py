@@ -10,6 +10,7 @@ components here only lay it out.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 
 import solara
@@ -17,6 +18,7 @@ import solara
 from dashboards.charts import lesson_journey_spec, region_spec, two_runs_spec
 from dashboards.ensembles import EFFECT_SEEDS, Effect, effect
 from dashboards.frames import authority_choices, journey_events, story, story_lines
+from dashboards.map_data import hover_text, map_colours, map_legend
 from dashboards.record import record_markdown, recorded_lines
 from dashboards.style import (
     approach_label,
@@ -28,9 +30,10 @@ from dashboards.style import (
 )
 from dashboards.tabs.common import RunStatus, Spec, VegaChart
 from dashboards.tabs.compare import ComparisonView
-from dashboards.tabs.map import MapView
+from dashboards.tabs.map import SvgMap
 from dashboards.teaching.lessons import (
     DIAMOND_ROWS,
+    SIMULATED_NOTE,
     LessonRun,
     Step,
     changed_run,
@@ -39,15 +42,20 @@ from dashboards.teaching.lessons import (
     curriculum,
     diamond_effects,
     diamond_html,
+    effect_sentence,
     episode,
     fill,
     first_starters,
     held_periods,
     lesson_run,
+    marked_story,
     peers,
     period_words,
+    region_geometry_json,
+    region_view_box,
     stage_periods,
     step_ensembles,
+    workforce_note,
 )
 from sim.errors import InputError
 from sim.output.results import RunResult
@@ -60,6 +68,16 @@ def _story_markdown(lines: list[str]) -> str:
     return "\n".join(f"- {line}" for line in lines) if lines else "- Nothing happened yet."
 
 
+def _marked_lines(frame) -> list[str]:
+    """A story's lines with its chance shocks marked as simulated in this run."""
+    return story_lines(marked_story(frame))
+
+
+def _simulated_note(name: str) -> None:
+    solara.Markdown(f"*{SIMULATED_NOTE.format(name=name)}*",
+                    style={"font-size": "14px", "color": "#44515e"})
+
+
 # -- the steps -----------------------------------------------------------------------------------
 
 @solara.component
@@ -69,19 +87,24 @@ def Journey(run: LessonRun, index: int, periods: list[tuple[float, float, str]] 
         run.session, index, run.lesson.approach, periods or [])),
         [id(run), index, str(periods)])
     VegaChart(spec=spec)
+    with solara.Div(classes=["innovate-teach-chart-note"]):
+        solara.Markdown(f"{workforce_note(run.session.config)} A dashed red line marked "
+                        "\u201cended\u201d is a journey that has ended, drawn at the stage "
+                        "where it ended.", style={"font-size": "14px", "color": "#44515e"})
 
 
 @solara.component
 def IntroView(run: LessonRun):
     """The authority and its whole journey."""
     lesson, where = run.lesson, run.where
-    lines = story_lines(story(run.result, where.agent_id, lesson.approach))
+    lines = _marked_lines(story(run.result, where.agent_id, lesson.approach))
     record = recorded_lines(run.session.config, where.agent_id, lesson.approach)
     with solara.Card(title=f"{where.name} ({where.region}): {approach_label(lesson.approach)}",
                      margin=0, classes=["innovate-teach-journey"]):
         if record:
             solara.Markdown(record_markdown(record))
         solara.Markdown(_story_markdown(lines))
+        _simulated_note(where.name)
     Journey(run=run, index=where.index)
 
 
@@ -109,7 +132,8 @@ def StageView(run: LessonRun, stage: int):
                                 f"with {lesson.approach}. Ask: what would it have needed?")
             else:
                 solara.Markdown(f"**When:** {period_words(periods)} (shaded on the chart).\n\n" +
-                                _story_markdown(story_lines(here)))
+                                _story_markdown(_marked_lines(here)))
+                _simulated_note(where.name)
     Journey(run=run, index=where.index, periods=periods)
 
 
@@ -126,7 +150,7 @@ def EpisodeView(run: LessonRun, kind: str):
     name = run.session.names[index]
     frame = story(result, agent_id, lesson.approach)
     times = set(events["time"].round(6))
-    lines = story_lines(frame[frame["time"].round(6).isin(times)])
+    lines = _marked_lines(frame[frame["time"].round(6).isin(times)])
     whose = (f"In {where.name}" if agent_id == where.agent_id else
              f"{where.name} has none in this run; here is one from "
              f"{region_words(run.session.region(index))}"
@@ -135,6 +159,7 @@ def EpisodeView(run: LessonRun, kind: str):
     periods = held_periods(t, status[:, APPROACHES.index(lesson.approach)], kind)
     with solara.Card(title=f"{whose}", margin=0, classes=["innovate-teach-episode"]):
         solara.Markdown(_story_markdown(lines))
+        _simulated_note(name)
     Journey(run=run, index=index, periods=periods)
 
 
@@ -202,7 +227,7 @@ def TryView(run: LessonRun):
 def TryOutcome(run: LessonRun, name: str, words: str, changed: RunResult, result: Effect):
     """The authority's journey with and without a change, and the effect over paired runs."""
     lesson, where = run.lesson, run.where
-    solara.Success(result.sentence(), classes=["innovate-teach-effect"])
+    solara.Info(effect_sentence(result), classes=["innovate-teach-effect"])
     before = story(run.result, where.agent_id, lesson.approach)
     after = story(changed, where.agent_id, lesson.approach)
     with solara.Row(style={"flex-wrap": "wrap", "align-items": "flex-start", "gap": "12px"}):
@@ -210,7 +235,7 @@ def TryOutcome(run: LessonRun, name: str, words: str, changed: RunResult, result
             with solara.Card(title=f"{where.name}: {title}", margin=0,
                              style={"flex": "1 1 380px", "max-height": "360px",
                                     "overflow-y": "auto"}):
-                solara.Markdown(_story_markdown(story_lines(frame)))
+                solara.Markdown(_story_markdown(_marked_lines(frame)))
     runs = {"as it was": run.result, f"with {words}": changed}
     VegaChart(spec=solara.use_memo(
         lambda: Spec(two_runs_spec(runs, where.agent_id, lesson.approach, run.window)),
@@ -218,7 +243,8 @@ def TryOutcome(run: LessonRun, name: str, words: str, changed: RunResult, result
     solara.Markdown("Both stories start from the same chance draws, so where they part, the "
                     "change made the difference (directly, or through what followed from it). "
                     "The sentence above counts twenty runs with and twenty without the change, "
-                    "because one run can be lucky or unlucky.")
+                    "because one run can be lucky or unlucky. Averages over runs are rounded "
+                    "to whole authorities. " + SIMULATED_NOTE.format(name=where.name))
 
 
 @solara.component
@@ -282,9 +308,38 @@ def DiamondView(run: LessonRun):
                         f"for every authority, counting {lesson.approach} in "
                         f"{region_words(where.region)} and the UK):")
         for found in effects.value:
-            solara.Success(found.sentence(), classes=["innovate-diamond-effect"])
+            solara.Info(effect_sentence(found), classes=["innovate-diamond-effect"])
         solara.Markdown("Discuss: does the model agree with your ranking? Where it does not, is "
                         "that about your service, or about what the model leaves out?")
+
+
+@solara.component
+def RegionMap(run: LessonRun, k: int):
+    """The lesson's region on the map after step ``k``, framed so all of it shows.
+
+    The Map tab shows the whole UK; here the region fills the map, and the map is no taller
+    than the region needs, so its far end (Cornwall, in the South West) is on screen.
+    """
+    lesson, where, session = run.lesson, run.where, run.session
+    snapshot = solara.use_memo(lambda: session.snapshot(k), [k, id(session)])
+    colors = solara.use_memo(lambda: json.dumps(map_colours(snapshot, session.ids,
+                                                            lesson.approach),
+                                                separators=(",", ":")), [snapshot])
+    tips = solara.use_memo(lambda: json.dumps(hover_text(session, snapshot, lesson.approach),
+                                              separators=(",", ":")), [snapshot])
+    _, _, width, height = region_view_box(where.region)
+    title = (f"{approach_label(lesson.approach)}: stage of every authority in "
+             f"{region_words(where.region)}, {date_label(snapshot.time)}")
+    solara.Markdown(f"**{title}**")
+    solara.Style(f".innovate-teach-region-map .innovate-map svg {{ height: auto !important; "
+                 f"min-height: 0 !important; max-height: 62vh; "
+                 f"aspect-ratio: {width:.0f} / {height:.0f}; }}")
+    with solara.Column(classes=["innovate-teach-region-map"], style={"width": "100%"}):
+        SvgMap(geometry=region_geometry_json(where.region), colors=colors, tips=tips,
+               selected=where.agent_id, legend=map_legend(), title=title,
+               event_select=lambda _: None)
+    solara.Markdown(f"{where.name} has a black outline. The Map tab shows the whole UK.",
+                    style={"font-size": "14px", "color": "#44515e"})
 
 
 @solara.component
@@ -296,8 +351,7 @@ def RegionView(run: LessonRun):
         with solara.Column(style={"flex": "1 1 440px", "max-width": "560px"}):
             solara.SliderInt(label=f"Time: {date_label(float(run.session.times[k.value]))}",
                              value=k.value, min=0, max=run.session.steps, on_value=k.set)
-            MapView(session=run.session, version=0, approach=lesson.approach, k=k.value,
-                    selected=where.agent_id, on_select=lambda _: None)
+            RegionMap(run=run, k=k.value)
         with solara.Column(style={"flex": "1 1 440px"}):
             VegaChart(spec=solara.use_memo(
                 lambda: Spec(region_spec(result, where.region, lesson.approach, run.window)),
@@ -330,9 +384,10 @@ def CompareView(run: LessonRun, step: Step):
         ensembles.set((changed, base))
 
     task = solara.lab.use_task(work, dependencies=None, prefer_threaded=True)
-    solara.Info("Before you run it: ask the group to predict what will happen, and why.")
-    solara.Button(f"Run {2 * EFFECT_SEEDS} runs", on_click=task, disabled=task.pending,
-                  color="primary", classes=["innovate-teach-compare"])
+    solara.Info("Before you show the result: ask the group to predict what will happen, "
+                "and why.")
+    solara.Button(f"Show the result ({2 * EFFECT_SEEDS} runs)", on_click=task,
+                  disabled=task.pending, color="primary", classes=["innovate-teach-compare"])
     RunStatus(pending=task.pending, text=f"Running {2 * EFFECT_SEEDS} runs...",
               error=error.value)
     if ensembles.value is not None:
@@ -404,7 +459,7 @@ def TeachMode(lesson_id: solara.Reactive[str], on_leave: Callable[[], None],
             position.set(len(previous.steps) - 1)
 
     with solara.Row(style={"align-items": "center", "flex-wrap": "wrap", "gap": "10px"}):
-        solara.Markdown("### Teach mode: the innovation journey")
+        solara.Markdown("# Teach mode: the innovation journey")
         solara.ToggleButtonsSingle(value=lesson.id, values=ids, on_value=choose,
                                    classes=["innovate-teach-lessons"])
         solara.Button("Leave Teach mode", on_click=on_leave, text=True,
@@ -423,7 +478,9 @@ def TeachMode(lesson_id: solara.Reactive[str], on_leave: Callable[[], None],
         solara.Text(step.title, classes=["innovate-teach-title"],
                     style={"font-size": "26px", "font-weight": "600", "margin-left": "10px"})
     with solara.Column(style=TEXT_STYLE | {"max-width": "none"}):
-        StepView(run=run, step=step)
+        # one key per step: a step's results (a comparison, a what-if) never carry over to the
+        # next step, which asks the group to predict before anything is shown
+        StepView(run=run, step=step).key(f"{lesson.id}-{k}-{run.seed}-{run.where.agent_id}")
 
 
 @solara.component

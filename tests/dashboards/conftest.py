@@ -22,3 +22,20 @@ def chromium_path() -> Path:
                     "installs Debian's chromium) or set CHROMIUM=/path/to/chromium; to leave "
                     "them out on purpose, deselect them with -m 'not browser'")
     return path
+
+
+# Chromium's switches for the browser tests (no sandbox inside containers; nothing phoned home).
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--no-first-run"]
+
+
+@pytest.fixture(scope="module")
+def browser(chromium_path):
+    """One headless Chromium per test module (Debian's, launched by its path)."""
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=str(chromium_path),
+                                              headless=True, args=ARGS)
+        yield chromium
+        chromium.close()

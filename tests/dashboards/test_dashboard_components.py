@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import time
 
 import pytest
@@ -131,7 +132,7 @@ def test_bad_input_shows_a_message_and_keeps_the_model(page):
     page.click("innovate-step", 2)
     seed = page.find(v.TextField, label="Seed (a whole number)").widget
     page.type(seed, "abc")
-    assert any("seed: must be a whole number" in text for text in page.alerts())
+    assert any("'abc' is not a seed: type a whole number" in text for text in page.alerts())
     assert page.now().startswith("Now: July 2010 (step 2")          # nothing was reset
     extra = page.find(v.Textarea).widget
     page.type(extra, "approaches.CS.qq=1")
@@ -147,13 +148,14 @@ def test_bad_input_shows_a_message_and_keeps_the_model(page):
 
 def test_levers_and_presets_restart_the_run_with_new_settings(page):
     page.click("innovate-step", 3)
-    cut = page.find(v.Slider, label="Further budget cut: 0%").widget
+    cut = page.find(v.Slider, label="Budget cut from the start year: 0%").widget
     page.set(cut, 0.3)
     assert page.now().startswith("Now: January 2010 (step 0")
-    assert page.find(v.Slider, label="Further budget cut: 30%").widget.v_model == 0.3
+    assert page.find(v.Slider, label="Budget cut from the start year: 30%").widget.v_model \
+        == 0.3
     preset = page.find(v.Select, label="Starting point (preset)").widget
     page.set(preset, "austerity-deepens")
-    assert page.find(v.Slider, label="Further budget cut: 20%").widget.v_model == \
+    assert page.find(v.Slider, label="Budget cut from the start year: 20%").widget.v_model == \
         pytest.approx(0.2)
     assert any("further 20%" in text for text in page.texts())
 
@@ -208,20 +210,19 @@ def test_uptake_tab_draws_counts_and_observed_points(page):
 
 
 def test_compare_tab_runs_two_ensembles_and_says_the_difference(page):
+    """Scenario A (the page's) against B (the calibrated history): the paired answer first."""
     page.tab(3)
     with page.context:
-        page.rc.find(v.Slider, label="Seeds: 20").widget.v_model = 3
-        page.rc.find(v.Select, label="Compare with").widget.v_model = "workforce-crisis"
+        page.rc.find(v.Slider, label="Paired runs of each scenario: 20").widget.v_model = 3
         page.rc.find(v.Btn, class_="innovate-compare-run").widget.click()
     deadline = time.time() + 60
     while time.time() < deadline:
         texts = " ".join(t for t in _markdown(page))
-        if "Under your scenario" in texts or "Under neither" in texts:
+        if "paired runs" in texts:
             break
         time.sleep(0.2)
     texts = " ".join(_markdown(page))
-    assert "3 runs of your scenario" in texts and "3 runs of workforce-crisis" in texts
-    assert "In 2030, CS integrating:" in texts
+    assert "paired runs" in texts and "3 paired runs" in texts, texts[:2000]
 
 
 def _markdown(page: Browser) -> list[str]:
@@ -244,3 +245,152 @@ def test_play_steps_until_paused(page):
     assert "step 0 " not in paused_at
     time.sleep(0.8)
     assert page.now() == paused_at
+
+
+# -- issue 14: the panel, the typed numbers and the one-run notes, rendered on their own --------
+
+class Part:
+    """One component rendered in its own virtual kernel."""
+
+    def __init__(self, element, name: str = "part"):
+        self.context = VirtualKernelContext(id=name, kernel=kernel.Kernel(), session_id=name)
+        with self.context:
+            self.box, self.rc = solara.render(element, handle_error=False)
+
+    def close(self) -> None:
+        with self.context:
+            self.rc.close()
+
+
+def _texts(widget, skip=lambda w: False) -> list[str]:
+    """Every string in a widget tree (children, labels, Markdown), leaving out ``skip``."""
+    if skip(widget):
+        return []
+    out = []
+    for name in ("label", "template", "v_model", "items"):
+        value = getattr(widget, name, None)
+        if name == "template" and isinstance(value, str):
+            if "solara-markdown" in value:       # its HTML, without scripts and styles
+                out.append(re.sub(r"<(script|style)\b.*?</\1>", " ", value, flags=re.S))
+        elif isinstance(value, str):
+            out.append(value)
+        elif name == "items" and isinstance(value, list):
+            out += [str(i) for i in value]
+    for child in getattr(widget, "children", None) or []:
+        out += [child] if isinstance(child, str) else _texts(child, skip)
+    for slot in getattr(widget, "v_slots", None) or []:
+        out += _texts(slot.get("children"), skip) if hasattr(slot.get("children"), "children") \
+            else []
+    return out
+
+
+def _advanced(widget) -> bool:
+    """An expansion panel whose header says "Advanced"."""
+    if not isinstance(widget, v.ExpansionPanel):
+        return False
+    header = [c for c in widget.children if isinstance(c, v.ExpansionPanelHeader)]
+    return bool(header) and any("Advanced" in t for t in _texts(header[0]))
+
+
+DOTTED_KEY = re.compile(r"\b[a-z_]+\.[a-z_]+(\.[A-Za-z_<>]+)*\b|--set|2\*\*63|innovate run")
+
+
+def test_no_parameter_keys_or_commands_outside_advanced():
+    from dashboards.settings import Settings
+    from dashboards.tabs.controls import ScenarioPanel
+    settings = Settings.from_preset("austerity-deepens")
+    part = Part(ScenarioPanel(settings=settings, on_settings=lambda s: None,
+                              on_seed_text=lambda s: None, seed_text="0"))
+    try:
+        with part.context:
+            outside = " ".join(_texts(part.box, skip=_advanced))
+            everything = " ".join(_texts(part.box))
+    finally:
+        part.close()
+    found = [m.group(0) for m in DOTTED_KEY.finditer(outside)
+             if m.group(0) not in ("e.g",)]
+    assert not found, found
+    assert "levers.austerity_cut" in everything and "innovate run" in everything
+    assert "Budget cut from the start year: 20%" in outside
+    assert "English authority" in outside and "DfE statistical" in outside
+
+
+def test_a_typed_number_sets_the_lever_and_a_bad_one_keeps_the_value():
+    from dashboards.tabs.controls import Lever
+    got = []
+
+    @solara.component
+    def Harness():
+        value = solara.use_reactive(0.2)
+
+        def set_value(new):
+            got.append(new)
+            value.set(new)
+
+        Lever(label=f"Cut: {value.value:.0%}", value=value.value, low=-0.5, high=0.9,
+              step=0.05, on_value=set_value, field="Cut (%)", scale=100)
+
+    part = Part(Harness())
+    try:
+        def field():
+            return part.rc.find(v.TextField, label="Cut (%)").widget
+
+        def type_(text):
+            with part.context:
+                field().v_model = text
+                field().fire_event("focusout", None)
+
+        with part.context:
+            assert field().v_model == "20"
+        type_("abc")
+        with part.context:
+            assert got == [] and part.rc.find(v.Slider).widget.v_model == pytest.approx(0.2)
+            assert " ".join(_texts(part.box)).count("'abc' is not a number") == 1
+        type_("120")
+        with part.context:
+            assert got == [] and "120 is outside the range" in " ".join(_texts(part.box))
+        type_("35")
+        with part.context:
+            assert got == [pytest.approx(0.35)]
+            assert part.rc.find(v.Slider).widget.v_model == pytest.approx(0.35)
+            assert part.rc.find(v.Slider, label="Cut: 35%").widgets
+            assert "not a number" not in " ".join(_texts(part.box))
+            assert field().v_model == "35"
+    finally:
+        part.close()
+
+
+def test_single_run_views_say_they_are_one_run_and_twenty_runs_show_the_band():
+    from dashboards.session import Session
+    from dashboards.settings import Settings
+    from dashboards.tabs.uptake import UptakeTab
+    from sim.vocabulary import ONE_RUN_NOTE
+    session = Session(Settings.from_preset("historical"))
+    session.step(8)
+
+    @solara.component
+    def Harness():
+        version = solara.use_reactive(0)
+        UptakeTab(session=session, version=version)
+
+    part = Part(Harness())
+    try:
+        with part.context:
+            assert ONE_RUN_NOTE in " ".join(_texts(part.box))
+            part.rc.find(v.BtnToggle, class_="innovate-uptake-runs").widget.v_model = 1
+        deadline = time.time() + 120
+        while time.time() < deadline:
+            with part.context:
+                specs = [w.spec for w in part.rc.find(v.VuetifyTemplate).widgets
+                         if hasattr(w, "spec")]
+            if specs:
+                break
+            time.sleep(0.3)
+        with part.context:
+            texts = " ".join(_texts(part.box))
+        assert ONE_RUN_NOTE not in texts and "These are 20 runs" in texts
+        rows = specs[0]["datasets"]["bands_TS"]
+        assert all(r["low"] <= r["median"] <= r["high"] for r in rows)
+        assert "authorities across the UK integrating Transitional Safeguarding" in texts
+    finally:
+        part.close()

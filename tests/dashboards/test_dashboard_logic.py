@@ -655,3 +655,231 @@ def test_presets_built_on_the_calibrated_history_draw_from_its_posterior():
     for name in preset_names():
         if name not in ("historical", "historical-calibrated"):
             assert preset_posterior(name) is calibrated, name
+
+
+# -- compare: paired runs, whole authorities, the decision summary ------------------------------
+
+
+def _paired(label: str, crossings: list[float], at_2030: list[int], size: int = 15) -> Ensemble:
+    """TS engaged reaches 30% at each seed's crossing (never if NaN); ``at_2030`` of ``size``
+    authorities integrate TS from 2029 on (odd seeds a little off a whole number)."""
+    from dashboards.ensembles import Ensemble as _Ensemble
+    times = 2010.0 + 0.25 * np.arange(1, 105)
+    shares = np.zeros((len(crossings), len(times), 3, 3))
+    for s, (crossing, count) in enumerate(zip(crossings, at_2030, strict=True)):
+        shares[s, times >= crossing, APPROACHES.index("TS"), 0] = 0.3
+        shares[s, times >= 2029.0, APPROACHES.index("TS"), 2] = (count + 0.3 * (s % 2)) / size
+    return _Ensemble(label=label, command="", seeds=tuple(range(len(crossings))), times=times,
+                     shares=shares, dt=0.25, wall_time=0.0, size=size)
+
+
+def test_paired_difference_matches_a_hand_computation():
+    from dashboards.ensembles import paired_reach
+    d = [0.5, 1.0, 1.5, 2.0, 0.25, 0.0, -0.5, 1.0, 1.25, 3.0]
+    a = _paired("scenario A", [2020.0 + x for x in d], [0] * 10)
+    b = _paired("scenario B", [2020.0] * 10, [0] * 10)
+    paired = paired_reach(a, b, "TS", "engaged", 0.25)
+    np.testing.assert_allclose(paired.differences, d)
+    # sorted: -0.5 0 0.25 0.5 1 1 1.25 1.5 2 3: the 5th is the middle run, the 1st and 10th
+    # hold 90% of them (each a run's own difference, never interpolated)
+    assert paired.summary() == (1.0, -0.5, 3.0)
+    assert paired.counts() == {"later": 8, "earlier": 1, "same": 1, "neither": 0}
+    assert paired.sentence() == (
+        "Under scenario A, Transitional Safeguarding reaches 25% of authorities engaged about "
+        "1 year later than under scenario B (90% of paired runs: from 6 months earlier to "
+        "3 years later; later in 8 of 10 paired runs, earlier in 1, at the same time in 1).")
+
+
+def test_paired_difference_counts_runs_that_never_get_there_and_not_the_mean():
+    from dashboards.ensembles import paired_reach, reach_time
+    nan = float("nan")
+    a = _paired("scenario A", [2012.0, 2013.0, nan, nan, 2011.0], [0] * 5)
+    b = _paired("scenario B", [2011.0, 2011.0, 2012.0, nan, nan], [0] * 5)
+    paired = paired_reach(a, b, "TS", "engaged", 0.25)
+    assert paired.counts() == {"later": 3, "earlier": 1, "same": 0, "neither": 1}
+    assert "later in 3 of 5 paired runs, earlier in 1, neither by" in paired.sentence()
+    # the mean curves of both never reach 25% (3 of 5 runs at 30% is 18%): a sentence read
+    # off them would say "neither", which hides the paired difference
+    assert np.isnan(reach_time(a, "TS", "engaged", 0.25))
+    assert np.isnan(reach_time(b, "TS", "engaged", 0.25))
+    never = paired_reach(a, b, "CS", "engaged", 0.25)
+    assert never.sentence().startswith("Under neither scenario does Contextual Safeguarding "
+                                       "reach 25% of authorities engaged by")
+    with pytest.raises(InputError, match="same seeds"):
+        paired_reach(a, _paired("other", [2011.0] * 4, [0] * 4), "TS", "engaged", 0.25)
+
+
+def test_paired_counts_are_whole_authorities():
+    from dashboards.ensembles import paired_count
+    a = _paired("scenario A", [2011.0] * 4, [3, 4, 5, 6])
+    b = _paired("scenario B", [2011.0] * 4, [4, 4, 7, 6])
+    counted = paired_count(a, b, "TS", "integrating", 2030.0)
+    assert counted.a.tolist() == [3, 4, 5, 6] and counted.b.tolist() == [4, 4, 7, 6]
+    assert counted.summary() == (-1, -2, 0)        # differences -1 0 -2 0
+    sentence = counted.sentence()
+    assert sentence == (
+        "In 2030, about 1 fewer of the 15 authorities are integrating Transitional "
+        "Safeguarding under scenario A than under scenario B (90% of paired runs: from 2 fewer "
+        "to as many; fewer in 2 of 4 paired runs, more in 0, as many in 2).")
+    assert not re.search(r"\d\.\d", sentence)
+
+
+def test_a_comparison_in_words_its_link_and_its_decision_summary():
+    from dashboards.ensembles import (
+        compare_from_query,
+        comparison_query,
+        paired_sentences,
+        scenario_words,
+    )
+    from dashboards.figures import decision_summary
+    mine = replace(Settings(), austerity_cut=0.2, workforce_pressure=1.5)
+    assert scenario_words(mine) == (
+        "What happened (calibrated): a further budget cut of 20%, social worker turnover, "
+        "vacancies and agency use x1.5, changes from 2026")
+    assert scenario_words(Settings()).endswith("as the starting point has it")
+    other = Settings.from_preset("workforce-crisis")
+    query = comparison_query(mine, other, 12)
+    assert Settings.from_query(query, page_keys=("tab", "compare", "runs")).overrides() == \
+        mine.overrides()
+    assert compare_from_query(query) == (other, 12)
+    with pytest.raises(InputError, match="runs"):
+        compare_from_query("runs=500")
+    a = _paired("scenario A", [2012.0, 2013.0, 2014.0], [3, 4, 5])
+    b = _paired("scenario B", [2011.0, 2011.0, 2012.0], [4, 4, 7])
+    details = paired_sentences(a, b, "engaged", 0.25)
+    assert len(details) == 6
+    png = decision_summary(a, b, ("A in words", "B in words"), details[2], details[3:],
+                           "engaged", 0.25, "http://127.0.0.1/?" + query)
+    assert png.startswith(b"\x89PNG")
+    pdf = decision_summary(a, b, ("A in words", "B in words"), details[2], details[3:],
+                           "engaged", 0.25, "http://127.0.0.1/?" + query, fmt="pdf")
+    assert pdf.startswith(b"%PDF")
+
+
+# -- issue 14: many runs, plain words, typed numbers ---------------------------------------------
+
+def _fake_ensemble(runs: int = 20, steps: int = 8):
+    from dashboards.ensembles import Ensemble
+    rng = np.random.default_rng(3)
+    shares = np.sort(rng.random((runs, steps, 3, 3)), axis=1)
+    return Ensemble(label="x", command="", seeds=tuple(range(runs)),
+                    times=2010.25 + 0.25 * np.arange(steps), shares=shares, dt=0.25,
+                    wall_time=0.0)
+
+
+def test_ensemble_band_is_the_5_and_95_percent_quantiles_with_the_median_inside():
+    from dashboards.uncertainty import band_table
+    ensemble = _fake_ensemble()
+    bands = band_table(ensemble, 212)
+    assert len(bands) == 3 * 3 * 8 and set(bands["runs"]) == {20}
+    assert (bands["low"] <= bands["median"]).all() and (bands["median"] <= bands["high"]).all()
+    assert (bands["low"] < bands["high"]).any()
+    values = ensemble.series("TIP", "implementing") * 212
+    rows = bands[(bands["approach"] == "TIP") & (bands["measure"] == "implementing")]
+    np.testing.assert_allclose(rows["low"], np.quantile(values, 0.05, axis=0))
+    np.testing.assert_allclose(rows["high"], np.quantile(values, 0.95, axis=0))
+    np.testing.assert_allclose(rows["median"], np.median(values, axis=0))
+
+
+def test_the_twenty_runs_chart_draws_the_band_and_the_middle_run():
+    from dashboards.charts import uptake_band_spec
+    from dashboards.uncertainty import band_table
+    ensemble = _fake_ensemble()
+    spec = uptake_band_spec(band_table(ensemble, 212), 212, (2010.0, 2012.0))
+    rows = spec["datasets"]["bands_CS"]
+    assert len(rows) == 3 * 8 and {"median", "low", "high", "what"} <= set(rows[0])
+    marks = [layer["mark"]["type"] for panel in spec["hconcat"] for layer in panel["layer"]]
+    assert marks.count("area") == 3 and marks.count("line") == 3
+
+
+def test_one_run_note_says_it_is_one_run():
+    from sim.vocabulary import ONE_RUN_NOTE
+    assert ONE_RUN_NOTE.startswith("This is one run of the model")
+    assert "20 runs" in ONE_RUN_NOTE
+
+
+def test_typed_numbers_are_checked_and_a_bad_one_is_refused_in_plain_words():
+    from dashboards.tabs.controls import parse_typed
+    assert parse_typed("20", -0.5, 0.9, 0.05, scale=100) == pytest.approx(0.2)
+    assert parse_typed(" 22% ", -0.5, 0.9, 0.05, scale=100) == pytest.approx(0.2)  # nearest
+    assert parse_typed("1,5", 0.5, 2.5, 0.05) == pytest.approx(1.5)
+    assert parse_typed("2030", 2011, 2035, 1) == 2030
+    for bad, words in (("abc", "'abc' is not a number: type a number from -50 to 90"),
+                       ("95", "95 is outside the range: type a number from -50 to 90"),
+                       ("", "is not a number"), ("nan", "Type a number from -50 to 90")):
+        with pytest.raises(ValueError, match=re.escape(words)):
+            parse_typed(bad, -0.5, 0.9, 0.05, scale=100)
+
+
+def test_a_bad_seed_gets_a_plain_message():
+    from dashboards.tabs.controls import seed_message
+    assert seed_message("12") is None
+    assert "not a seed" in seed_message("abc")
+    assert "2**63" not in seed_message(str(2**64)) and "at most 19 digits" in seed_message(
+        str(2**64))
+
+
+def test_help_text_keeps_its_capitals_and_the_budget_slider_says_relative_to_what():
+    from dashboards.settings import TIE_HELP
+    from dashboards.tabs.controls import budget_help, sentence
+    assert "English authority" in sentence(TIE_HELP["statistical_neighbours"])
+    assert "DfE" in sentence(TIE_HELP["statistical_neighbours"])
+    words = budget_help("Austerity deepens from 2026", 0.2)
+    assert "cuts budgets by 20%" in words and "whole cut 30%" in words
+    assert "on top of the scenario's own path" not in words
+
+
+def test_exports_have_readable_columns_and_rounded_numbers():
+    from dashboards.frames import metric_words, readable, readable_metrics
+    assert metric_words("CS.year_engaged_25pct") == (
+        "When 25% of UK authorities were engaged with Contextual Safeguarding")
+    assert metric_words("patterns.CS_engaged_EW_2017") == (
+        "Authorities in England and Wales engaged with Contextual Safeguarding, 2017 "
+        "(simulated)")
+    result = _finished_result()
+    metrics = readable_metrics(result)
+    assert list(metrics.columns) == ["What is measured", "Value"]
+    assert not any(re.fullmatch(r"[A-Za-z]+\.[a-z_0-9]+", w) for w in metrics["What is measured"]
+                   if not w.startswith("patterns."))
+    for value in metrics["Value"]:
+        if isinstance(value, float):
+            assert value == round(value, 2)
+    agents = readable(result.agents)
+    assert "CS spend (£)" in agents.columns and "Authority" in agents.columns
+    assert not [c for c in agents.columns if "_" in c]
+    assert (agents["CS spend (£)"] == agents["CS spend (£)"].round(1)).all()
+    assert (agents["Open culture"] == agents["Open culture"].round(2)).all()
+    assert readable(result.timeseries)["Date (end of quarter)"].iloc[0] == "April 2010"
+
+
+def _finished_result():
+    from dashboards.session import Session
+    from dashboards.settings import Settings
+    session = Session(Settings.from_preset("historical"))
+    session.run()
+    return session.results()
+
+
+def test_share_of_runs_map_colours_and_legend_agree():
+    from dashboards.map_data import SHARE_COLORS, share_bin, share_colours, share_legend
+    legend = share_legend(20)
+    assert [e["label"] for e in legend] == [
+        "in none of the 20 runs", "in 1 to 6 runs", "in 7 to 13 runs", "in 14 to 19 runs",
+        "in all 20 runs"]
+    bins = [share_bin(k / 20) for k in range(21)]
+    assert bins == [0] + [1] * 6 + [2] * 7 + [3] * 6 + [4]
+    colours = share_colours(np.array([0.0, 0.5, 1.0]), ["a", "b", "c"])
+    assert colours == {"a": [SHARE_COLORS[0], False], "b": [SHARE_COLORS[2], False],
+                       "c": [SHARE_COLORS[4], False]}
+
+
+def test_stage_runs_count_the_share_of_runs_at_or_beyond_a_stage():
+    from dashboards.settings import Settings
+    from dashboards.uncertainty import stage_runs
+    runs = stage_runs(Settings.from_preset("historical"), runs=3)
+    assert runs.stage.shape[:2] == (3, 105) and runs.seeds == (0, 1, 2)
+    share = runs.share_at_or_beyond(104, "CS", 1)
+    assert set(np.round(share * 3).astype(int)) <= {0, 1, 2, 3} and share.max() == 1.0
+    there = (runs.stage[:, 104, :, 0] >= 3) & ~runs.ended[:, 104, :, 0]
+    np.testing.assert_allclose(runs.share_at_or_beyond(104, "CS", 3), there.mean(axis=0))
+    assert (runs.share_at_or_beyond(0, "CS", 1) == 0).all()

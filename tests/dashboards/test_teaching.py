@@ -277,6 +277,10 @@ def test_teach_mode_clicks_through_every_step_and_back_to_explore():
     expected = "With a more open culture everywhere (0.2 higher on the 0 to 1 scale): in 2030"
     assert any(a.startswith(expected) for a in alerts), alerts
     with context:
+        # an effect is information, not a success, whichever way it goes
+        effect = next(w for w in rc.find(v.Alert).widgets
+                      if " ".join(str(c) for c in w.children).startswith(expected))
+        assert effect.type == "info", effect.type
         click("innovate-teach-leave")
         assert rc.find(v.Btn, class_="innovate-step").widget is not None
         rc.close()
@@ -325,4 +329,132 @@ def test_a_trainer_can_follow_another_authority_and_show_another_run():
         assert "Run 58:" in texts()
         rc.find(v.Btn, class_="innovate-teach-lesson-run").widget.click()
         assert "Run 57:" in texts()
+        rc.close()
+
+
+# -- Teach mode fixes (issue 14, point 7) ----------------------------------------------------------
+
+def test_authorities_are_counted_whole_everywhere_in_teach_mode():
+    from dashboards.teaching.lessons import authorities_words, effect_sentence, range_words
+
+    assert authorities_words(-14.4) == "about 14 fewer"
+    assert authorities_words(-0.8) == "about 1 fewer"
+    assert authorities_words(0.3) == "less than 1 more"
+    assert authorities_words(2.0) == "2 more"
+    assert authorities_words(0.01) == "no change"
+    assert authorities_words(5.3, signed=False) == "about 5"
+    assert range_words(-3.0, 0.0) == "between 3 fewer and no change"
+    lesson = curriculum().lesson_by_id("conditions")
+    found = effect(lesson.settings(), curriculum().condition_by_key("workforce").weaker,
+                   "weaker", "South West", "CS", seeds=4)
+    sentence = effect_sentence(found)
+    assert "of the 15 authorities in the South West" in sentence
+    assert not __import__("re").search(r"\d\.\d", sentence), sentence
+
+
+def test_simulated_shocks_are_marked_wherever_a_real_council_is_named(lesson_run):
+    from dashboards.frames import story, story_lines
+    from dashboards.teaching.lessons import SIMULATED_REASONS, marked_reason, marked_story
+
+    lesson, result, where = lesson_run
+    assert "simulated" in marked_reason("Ofsted inadequate judgement: compliance focus")
+    assert all("simulated" in text and "in this run" in text
+               for text in SIMULATED_REASONS.values())
+    assert marked_reason("prompted by local need") == "prompted by local need"
+    shocks = result.events[result.events["reason"].isin(list(SIMULATED_REASONS))]
+    assert len(shocks)
+    for agent_id in shocks["agent_id"].astype(str).unique()[:20]:
+        for line in story_lines(marked_story(story(result, agent_id, lesson.approach))):
+            if any(s in line for s in ("Ofsted", "director", "workforce crisis")):
+                assert "simulated" in line, line
+
+
+def test_ended_journeys_are_drawn_at_their_stage_in_the_ended_style():
+    from dashboards.charts import lesson_journey_lines, lesson_journey_spec
+    from dashboards.teaching.lessons import lesson_run as run_lesson
+
+    stage = pd.DataFrame({"time": [0.0, 1, 2, 3, 4, 5], "stage": [1, 3, 3, 3, 1, 2],
+                          "status": ["active", "active", "ended", "ended", "active", "active"]})
+    lines = lesson_journey_lines(stage)
+    ended = lines[lines["ended"]]
+    assert ended["stage"].tolist() == [3, 3, 3]             # at the stage where it ended
+    assert ended["time"].tolist() == [2.0, 3.0, 4.0]        # until the renewal
+    going = lines[~lines["ended"]]
+    assert going[(going["time"] > 2) & (going["time"] < 4)].empty    # no solid line while ended
+    run = run_lesson(curriculum().lesson_by_id("stages"))
+    found = episode(run.result, "CS", "renewal", run.where)
+    index = run.session.index_of(str(found["agent_id"].iloc[0]))
+    spec = lesson_journey_spec(run.session, index, "CS", [])
+    labels = spec["datasets"]["ended_labels"]
+    assert labels and all(row["stage"] >= 1 for row in labels)
+    marks = str(spec)
+    assert "strokeDash" in marks and "'ended'" in marks
+
+
+def test_the_workforce_note_states_the_models_rule():
+    from dashboards.teaching.lessons import workforce_note
+
+    config = curriculum().lesson_by_id("stages").settings().config()
+    note = workforce_note(config)
+    assert config.conditions.leadership_factor == 0.5
+    assert config.conditions.leadership_window == 1.0
+    assert "drops when a new director arrives: the model halves workforce capacity for a " \
+        "year" in note
+    other = config.model_copy(update={"conditions": config.conditions.model_copy(
+        update={"leadership_factor": 0.7, "leadership_window": 2.0})})
+    assert "cuts workforce capacity to 70% for 2 years" in workforce_note(other)
+
+
+def test_the_region_map_frames_the_whole_region():
+    from dashboards.map_data import map_geometry
+    from dashboards.teaching.lessons import _path_points, region_view_box
+
+    x, y, w, h = region_view_box("South West")
+    shapes = {s["id"]: s["d"] for s in map_geometry()["shapes"]}
+    for code in ("E06000052", "E06000053", "E06000023", "E06000059"):  # Cornwall, Scilly ...
+        points = _path_points(shapes[code])
+        assert (points[:, 0] >= x).all() and (points[:, 0] <= x + w).all(), code
+        assert (points[:, 1] >= y).all() and (points[:, 1] <= y + h).all(), code
+    whole = [float(v) for v in map_geometry()["view_box"].split()]
+    assert w < whole[2] / 1.5 and h < whole[3] / 3          # zoomed in on the region
+
+
+def test_a_comparison_step_never_shows_the_step_befores_result():
+    import ipyvuetify as v
+    import solara
+    from solara.server import kernel
+    from solara.server.kernel_context import VirtualKernelContext
+
+    from dashboards.teaching.teach import TeachMode
+
+    @solara.component
+    def Harness():
+        lesson_id = solara.use_reactive("policy")
+        TeachMode(lesson_id=lesson_id, on_leave=lambda: None)
+
+    context = VirtualKernelContext(id="predict", kernel=kernel.Kernel(), session_id="predict")
+    with context:
+        box, rc = solara.render(Harness(), handle_error=False)
+
+        def texts() -> str:
+            return " ".join(str(c) for w in rc.find(v.Html).widgets for c in w.children)
+
+        rc.find(v.Btn, class_="innovate-teach-next").widget.click()
+        assert "Austerity deepens" in texts()
+        rc.find(v.Btn, class_="innovate-teach-compare").widget.click()
+    deadline = time.time() + 240
+    shown = False
+    while time.time() < deadline and not shown:
+        time.sleep(0.5)
+        with context:
+            shown = "Under a further 20% cut" in str(box) or bool(
+                rc.find(v.Btn, class_="innovate-teach-compare").widget.disabled is False
+                and "a further 20% cut" in repr(rc.find().widgets))
+    with context:
+        assert "a further 20% cut" in repr(rc.find().widgets)      # step 2 shows its result
+        rc.find(v.Btn, class_="innovate-teach-next").widget.click()
+        assert "A shift in policy" in texts()
+        assert "a further 20% cut" not in repr(rc.find().widgets)  # step 3 waits to predict
+        button = rc.find(v.Btn, class_="innovate-teach-compare").widget
+        assert "Show the result" in str(button.children)
         rc.close()

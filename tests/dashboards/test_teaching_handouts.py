@@ -18,6 +18,7 @@ from dashboards.style import quarter_label, short_name
 from dashboards.teaching.handout import (
     EFFECT_YEARS,
     MEASURE,
+    _whole,
     chromium,
     handout_html,
     page_png,
@@ -31,6 +32,7 @@ from dashboards.teaching.lessons import (
     curriculum,
     first_starters,
     lesson_link,
+    marked_story,
     peers,
     place,
 )
@@ -112,7 +114,7 @@ def test_stages_handout_lists_the_stages_and_tells_the_authoritys_story_from_its
         assert stage.name in words and ", ".join(stage.activities) in words
         for question in stage.questions:
             assert question in words, question
-    lines = story_lines(story(result, where.agent_id, lesson.approach))
+    lines = story_lines(marked_story(story(result, where.agent_id, lesson.approach)))
     assert len(lines) >= 3
     for line in lines:
         assert line in words, line
@@ -152,10 +154,10 @@ def test_spreading_handout_has_the_regions_first_starters_ties_and_the_effect_of
     found = effect(lesson.settings(), step.changes, step.label, where.region, lesson.approach,
                    measure=MEASURE, year=EFFECT_YEARS[0])
     cells = row_of(raw, "The South West")
-    assert f"{found.base[:, 0].mean():.1f} / {found.changed[:, 0].mean():.1f}" in cells
+    assert (f"{_whole(found.base[:, 0].mean(), False)} / "
+            f"{_whole(found.changed[:, 0].mean(), False)}") in cells
     mean, low, high = found.difference(0)
-    assert f"{difference_words(mean)} {difference_words(low)} to {difference_words(high)}" \
-        in cells
+    assert f"{_whole(mean)} {_whole(low)} to {_whole(high)}" in cells
     assert f"authorities {MEASURE}" in words
 
 
@@ -175,8 +177,9 @@ def test_policy_handout_has_both_changes_with_their_numbers_and_what_the_model_c
         found = effect(lesson.settings(), step.changes, step.label, where.region,
                        lesson.approach, measure=MEASURE, year=EFFECT_YEARS[0], base=base)
         uk = row_of(table, "The UK")
-        assert f"{found.base[:, 1].mean():.1f} / {found.changed[:, 1].mean():.1f}" in uk
-        assert difference_words(found.difference(1)[0]) in uk
+        assert (f"{_whole(found.base[:, 1].mean(), False)} / "
+                f"{_whole(found.changed[:, 1].mean(), False)}") in uk
+        assert _whole(found.difference(1)[0]) in uk
     summary = next(s for s in lesson.steps if s.view == "summary")
     assert "It can" in words and "It cannot" in words
     assert "what would have to be true for this to happen here?" in words
@@ -298,3 +301,28 @@ def test_the_teaching_index_links_every_plan_and_how_to_print():
         assert f"({name})" in index and lesson_link(lesson_id) in index
     assert "innovate dashboard" in index and "--host 0.0.0.0" in index
     assert "innovate handout --pdf" in index
+
+
+# -- Teach mode fixes (issue 14, point 7) ----------------------------------------------------------
+
+@pytest.mark.parametrize("lesson_id", list(PLANS))
+def test_handouts_count_whole_authorities_and_mark_simulated_shocks(written, lesson_id):
+    raw = page(written, lesson_id)
+    words = text(raw)
+    for table_html in raw.split('<table class="effect">')[1:]:
+        cells = text(table_html.split("</table>")[0])
+        assert not re.search(r"\d\.\d", cells), cells        # no 0.8 of an authority
+    # a real council is named: every chance shock in its story says it is simulated
+    words = words.replace("Events marked \u201csimulated\u201d are drawn by chance", "")
+    for shock in ("Ofsted inadequate", "change of director", "workforce crisis"):
+        for found in re.finditer(shock, words):
+            near = words[max(found.start() - 40, 0):found.end() + 60]
+            assert "simulated" in near, near
+    if "journey with" in words:
+        assert "by chance in this run, not" in text(raw)
+
+
+def test_the_conditions_handout_explains_the_workforce_line(written):
+    words = text(page(written, "conditions"))
+    assert "drops when a new director arrives: the model halves workforce capacity for a " \
+        "year." in words
