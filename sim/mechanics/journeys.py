@@ -141,8 +141,10 @@ class Journeys:
 
         before = self.constants.before_rates.take(code, axis=1, mode="clip")
         flags = self.constants.before_flags.take(code, axis=1, mode="clip")
-        s.exposure = self.network.exposure(before[0], tl, k,
-                                           (s.stage >= MOBILISING) & (s.status != ENDED))
+        # peer clusters' members: engaged and not ended (only needed while a cluster is on)
+        members = ((s.stage >= MOBILISING) & (s.status != ENDED)
+                   if tl.cluster_on[k].any() else None)
+        s.exposure = self.network.exposure(before[0], tl, k, members)
         prompt, terms = conditions.readiness(self, s, row, t0, before[5])
 
         crisis, momentum = hazards.move_hazards(self, s, k, t0, row, prompt, before, flags,
