@@ -9,12 +9,14 @@ from typing import Any
 
 import mesa
 import numpy as np
+from mesa.time import EventGenerator, Priority, Schedule
 
 from sim.agents import Authority
 from sim.config import Config, load_config
 from sim.data import load_uk
 from sim.errors import InputError, shown
 from sim.mechanics.journeys import Journeys
+from sim.mechanics.kernel import CompiledSteps
 from sim.mechanics.network import build_network
 from sim.mechanics.population import build_population
 from sim.mechanics.state import JourneyState
@@ -46,6 +48,8 @@ def seed_argument(seed: Any, rng: Any) -> Any:
 
 
 UPTAKE_REPORTERS = tuple(f"{a} {m}" for a in APPROACHES for m in MEASURES)
+#: How the steps are computed: the compiled step (the default) or the array reference.
+ENGINES = ("compiled", "numpy")
 
 
 class InnovationModel(mesa.Model):
@@ -67,13 +71,18 @@ class InnovationModel(mesa.Model):
         rng: Mesa's name for the seed (``mesa.batch_run(..., rng=[1, 2])``); give one of the two.
         overrides: dotted ``key -> value`` settings applied last (``{"approaches.CS.q": 0.4}``).
         config: an already validated configuration (then scenario and overrides are ignored).
+        engine: ``"compiled"`` (machine code, :mod:`sim.mechanics.kernel`) or ``"numpy"`` (the
+            whole-array reference, :meth:`sim.mechanics.journeys.Journeys.step`); the same
+            seed gives the same draws and the same moves on both.
     """
 
     def __init__(self, scenario: str | Path | Mapping = "historical-calibrated", *,
                  seed: int | None = None,
                  rng: int | None = None, overrides: Mapping[str, Any] | None = None,
-                 config: Config | None = None):
+                 config: Config | None = None, engine: str = "compiled"):
         started = time.perf_counter()
+        if engine not in ENGINES:
+            raise InputError(f"engine: must be one of {', '.join(ENGINES)} (got {shown(engine)})")
         seed = check_seed(seed_argument(seed, rng))
         self.config = config if config is not None else load_config(scenario, overrides or {})
         super().__init__(rng=seed)
@@ -88,15 +97,45 @@ class InnovationModel(mesa.Model):
                                    labels)
         self.state: JourneyState = self.journeys.initial_state()
         self.recorder = Recorder(self.population, self.network, self.timeline.steps)
+        self.engine = engine
+        self._compiled = (CompiledSteps(self.journeys, self.network, self.recorder)
+                          if engine == "compiled" else None)
         self._dynamics = dynamics
         self._build_time = time.perf_counter() - started
         self._run_time = 0.0
-        for index in range(self.population.size):
-            Authority(self, index)
-        self._uptake = self._uptake_counts()
+        self._views_made = False
+        self._uptake = self._uptake_counts(None)
         self.datacollector = mesa.DataCollector(model_reporters={
             name: _reporter(k) for k, name in enumerate(UPTAKE_REPORTERS)})
         self.datacollector.collect(self)
+
+    @property
+    def agents(self) -> mesa.agentset.AgentSet:
+        """The authorities as Mesa agents, thin views of the arrays (made on first use)."""
+        self._make_views()
+        return super().agents
+
+    @property
+    def agents_by_type(self) -> dict:
+        """Mesa's agents by type (one type, :class:`sim.agents.Authority`)."""
+        self._make_views()
+        return super().agents_by_type
+
+    @property
+    def agent_types(self) -> list[type]:
+        """Mesa's agent types (:class:`sim.agents.Authority`)."""
+        self._make_views()
+        return super().agent_types
+
+    def _make_views(self) -> None:
+        """One :class:`sim.agents.Authority` per agent, made once.
+
+        A run that never looks at them does not pay for 212 Mesa registrations.
+        """
+        if not self._views_made:
+            self._views_made = True
+            for index in range(self.population.size):
+                Authority(self, index)
 
     @property
     def year(self) -> float:
@@ -116,20 +155,56 @@ class InnovationModel(mesa.Model):
             self.running = False
             return
         started = time.perf_counter()
-        events = self.journeys.step(self.state, k, self._dynamics)
-        self.recorder.record(k, self.timeline.end[k], self.state, events, self.journeys.code)
-        self._uptake = self._uptake_counts()
+        self._advance(k, k + 1)
+        self._uptake = self._uptake_counts(k)
         self.datacollector.collect(self)
         self._run_time += time.perf_counter() - started
         if k + 1 >= self.timeline.steps:
             self.running = False
 
     def run(self) -> RunResult:
-        """Take every remaining step (through Mesa's scheduler) and return the results."""
+        """Take every remaining step and return the results.
+
+        With the compiled engine the steps are taken in one call, and Mesa's step count, clock
+        and DataCollector are brought up to date as if ``step()`` had been called for each;
+        with the array reference they go through Mesa's scheduler one by one.
+        """
         remaining = self.timeline.steps - min(self.steps, self.timeline.steps)
-        if remaining:
+        if remaining and self._compiled is None:
             self.run_for(remaining)
+        elif remaining:
+            started = time.perf_counter()
+            k0 = self.steps
+            self._advance(k0, k0 + remaining)
+            self._caught_up(k0, remaining)
+            self._run_time += time.perf_counter() - started
         return self.results()
+
+    def _advance(self, k0: int, k1: int) -> None:
+        """Steps k0 to k1 - 1 of the journeys, recorded."""
+        if self._compiled is not None:
+            self._compiled.advance(self.state, k0, k1, self._dynamics)
+            return
+        for k in range(k0, k1):
+            events = self.journeys.step(self.state, k, self._dynamics)
+            self.recorder.record(k, self.timeline.end[k], self.state, events,
+                                 self.journeys.code)
+
+    def _caught_up(self, k0: int, taken: int) -> None:
+        """Mesa's steps, time, schedule and DataCollector after ``taken`` steps from k0."""
+        collector = self.datacollector
+        uptake = _uptake(self.recorder.counts[k0:k0 + taken])
+        for name, values in zip(UPTAKE_REPORTERS, uptake.T.tolist(), strict=True):
+            collector.model_vars[name].extend(values)
+        collector._collection_steps.extend((self.time + 1 + np.arange(taken)).tolist())
+        self._uptake = uptake[-1].tolist()
+        self._default_schedule.stop()
+        self.steps += taken
+        self.time += taken
+        self._default_schedule = EventGenerator(
+            self, self._do_step, Schedule(interval=1.0, start=self.time + 1.0),
+            priority=Priority.HIGH).start()
+        self.running = self.steps < self.timeline.steps
 
     def count(self, approach: str, measure: str = "engaged", scope: str = "UK") -> int:
         """Journeys engaged, implementing or integrating (and not ended) right now."""
@@ -140,12 +215,17 @@ class InnovationModel(mesa.Model):
         s = self.state
         return int(((s.stage[mask, a] >= stage) & (s.status[mask, a] != ENDED)).sum())
 
-    def _uptake_counts(self) -> list[int]:
-        """UK journeys at or beyond each measure's stage and not ended, in reporter order."""
-        s = self.state
-        alive = s.status != ENDED
-        return [int(np.count_nonzero((s.stage[:, a] >= stage) & alive[:, a]))
-                for a in range(len(APPROACHES)) for stage in MEASURES.values()]
+    def _uptake_counts(self, k: int | None) -> list[int]:
+        """UK journeys at or beyond each measure's stage and not ended, in reporter order.
+
+        After step ``k``, or at the start for None.
+        """
+        if k is None:
+            s = self.state
+            alive = s.status != ENDED
+            return [int(np.count_nonzero((s.stage[:, a] >= stage) & alive[:, a]))
+                    for a in range(len(APPROACHES)) for stage in MEASURES.values()]
+        return _uptake(self.recorder.counts[k:k + 1])[0].tolist()
 
     def results(self) -> RunResult:
         """The results of the steps taken so far."""
@@ -159,6 +239,17 @@ class InnovationModel(mesa.Model):
             reasons=list(self.journeys.reasons), clustering=dict(self.recorder.clustering),
             observed=observed,
             wall_time=self._build_time + self._run_time)
+
+
+def _uptake(counts: np.ndarray) -> np.ndarray:
+    """Uptake counts in reporter order, shape (steps, reporters).
+
+    From counts by step, region, approach, stage and status: journeys at or beyond each
+    measure's stage and not ended.
+    """
+    live = counts.sum(axis=1)[..., :ENDED].sum(axis=3)         # (steps, approaches, stages)
+    beyond = np.cumsum(live[:, :, ::-1], axis=2)[:, :, ::-1]    # at or beyond each stage
+    return beyond[:, :, list(MEASURES.values())].reshape(len(counts), -1)
 
 
 def _reporter(k: int):

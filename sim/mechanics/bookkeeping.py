@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.compiler import kernel
 from sim.mechanics.reasons import KIND
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import MOVES, TIP
@@ -72,3 +73,59 @@ def slow_variables(run: Journeys, s: JourneyState, code: np.ndarray, churn: np.n
         mature = integrated_active & (t1 - s.integrated_since >= o.lag_years - EPS)
         outcome += dt * np.where(mature, o.rise_rate * (1.0 - outcome),
                                  -o.decay_rate * outcome)
+
+
+# -- the compiled step (sim.mechanics.kernel) -------------------------------------------------
+
+_END, _RESTART = KIND["end"], KIND["restart"]
+
+
+@kernel
+def apply_moves_kernel(s, x, code, choice, t1, kind):
+    """:func:`apply_moves`: every journey's drawn move, its new code into ``code``."""
+    c = x.codes
+    for i in range(code.shape[0]):
+        for a in range(code.shape[1]):
+            index = code[i, a] * MOVES + choice[i, a]
+            moved = c.move_kind[index]
+            j = c.next_code[index]
+            code[i, a] = j
+            s.stage[i, a], s.status[i, a] = c.stage_of[j], c.status_of[j]
+            if moved == _END:
+                s.ended_at[i, a] = t1
+            elif moved == _RESTART:
+                s.ended_at[i, a] = np.nan
+            kind[i, a] = max(kind[i, a], moved)
+
+
+@kernel
+def slow_variables_kernel(s, x, row, code, t1):
+    """:func:`slow_variables`: integration dates, co-production, culture, spend, outcomes."""
+    r, c = x.rules, x.codes
+    dt = r.dt
+    outcomes = r.rise_rate != 0 or r.decay_rate != 0
+    for i in range(code.shape[0]):
+        for a in range(code.shape[1]):
+            j = code[i, a]
+            if np.isnan(s.integrated_since[i, a]):
+                s.integrated_since[i, a] = t1
+            if c.after_flags[1, j]:
+                s.integrated_since[i, a] = np.nan
+            if c.after_flags[0, j]:
+                s.integrated_ever[i, a] = True
+            if r.conditions:
+                s.coproduction[i, a] += c.after_rates[1, j] * (1.0 - s.coproduction[i, a])
+            s.fields[6, i, a] += c.after_rates[0, j] * x.spend_scale[i]
+            if outcomes:
+                outcome = s.fields[7, i, a]
+                # (an outcome stays 0 until some journey has integrated, as in the array path)
+                if c.after_flags[2, j] and t1 - s.integrated_since[i, a] >= r.lag_years - EPS:
+                    s.fields[7, i, a] = outcome + dt * (r.rise_rate * (1.0 - outcome))
+                else:
+                    s.fields[7, i, a] = outcome + dt * (-r.decay_rate * outcome)
+        culture = s.culture[i]
+        change = (r.culture_reversion * (s.culture_initial[i] - culture)
+                  - x.tables.churn[row, x.profile[i]] * culture)
+        if r.culture_tip_gain != 0:
+            change += c.after_rates[2, code[i, TIP]] * (1.0 - culture)
+        s.culture[i] = min(max(culture + dt * change, 0.0), 1.0)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.compiler import kernel
 from sim.mechanics.inputs import macro_condition
 from sim.mechanics.state import JourneyState
 
@@ -98,3 +99,106 @@ def policy_terms(run: Journeys, row: int, at_six: np.ndarray | None):
             run.per_agent(macro), run.per_agent(run.constants.weights[4] * np.log(macro)),
             run.config.feedback.reprompt_rate * (at_six @ run.constants.others > 0))
     return run.feedback_terms[:4]
+
+
+# -- the compiled step (sim.mechanics.kernel) -------------------------------------------------
+
+
+@kernel
+def readiness_kernel(s, x, row, t0, code, prompt, terms, policy):
+    """:func:`readiness`: conditions, readiness C, prompting hazards into ``prompt``.
+
+    ``code`` holds the journey codes after the step's shocks; ``terms`` (4, agents,
+    approaches) receives the policy, peer, need and re-prompting terms (zero where a term
+    does not apply); ``policy`` is :func:`policy_kernel`'s memory.
+    """
+    r, c, tab = x.rules, x.codes, x.tables
+    n, width = code.shape
+    w = c.weights
+    feedback = policy_kernel(x, row, code, policy)
+    policy_term, case_policy, macro, log_macro = (policy.terms[0], policy.terms[1],
+                                                  policy.terms[2], policy.terms[3])
+    for i in range(n):
+        p = x.profile[i]
+        if r.workforce and s.leader_changed_at[i] > t0 - r.leadership_window + EPS:
+            workforce, log_workforce = tab.capacity_led[row, p], tab.log_capacity_led[row, p]
+        else:
+            workforce, log_workforce = tab.capacity[row, p], tab.log_capacity[row, p]
+        s.workforce[i] = workforce
+        culture = s.culture[i]
+        agent_log = log_workforce + w[3] * np.log(max(culture, 1e-6))
+        pattern = 0
+        others_at_six = 0.0
+        for a in range(width):
+            if s.integrated_ever[i, a]:
+                pattern += c.pattern_bits[a]
+            others_at_six += c.before_rates[5, code[i, a]]
+        for a in range(width):
+            reprompt = 0.0
+            if feedback and others_at_six - c.before_rates[5, code[i, a]] > 0:
+                reprompt = r.reprompt_rate
+            exposure = s.exposure[i, a]
+            peers = c.q[a] * exposure
+            need = tab.need[row, p, a]
+            prompt[i, a] = policy_term[i, a] + peers + need
+            if feedback:
+                prompt[i, a] += reprompt
+            terms[0, i, a], terms[1, i, a], terms[2, i, a] = policy_term[i, a], peers, need
+            terms[3, i, a] = reprompt
+            if r.conditions:
+                f = s.fields
+                f[1, i, a], f[3, i, a], f[4, i, a] = workforce, culture, macro[i, a]
+                case = np.exp((-r.case_exposure) * exposure - case_policy[i, a]
+                              + (-r.case_coproduction) * s.coproduction[i, a])
+                case = max(case * (r.case_baseline - 1.0) + 1.0, 1e-6)
+                f[0, i, a] = case
+                f[2, i, a] = c.design[pattern, a]
+                f[5, i, a] = np.exp(w[0] * np.log(case) + c.design_log[pattern, a]
+                                    + log_macro[i, a] + agent_log)
+
+
+@kernel
+def policy_kernel(x, row, code, policy):
+    """:func:`policy_terms` into ``policy.terms``; True if policy feedback applies.
+
+    The terms (policy prompting, case policy, the macro condition and its log-weight, per
+    journey) are recomputed only when the input set or the nations' shares of journeys at
+    Wider system change differ from the last call (``policy.key``).
+    """
+    r, c, tab = x.rules, x.codes, x.tables
+    n, width = code.shape
+    at_six = policy.at_six
+    at_six[:] = 0.0
+    feedback = False
+    if r.feedback:
+        for i in range(n):
+            for a in range(width):
+                if c.before_rates[5, code[i, a]] > 0:
+                    at_six[x.nation[i], a] += 1.0
+                    feedback = True
+    if (policy.key[0] == row and policy.key[1] == feedback
+            and (not feedback or (policy.last_at_six == at_six).all())):
+        return feedback
+    policy.key[0], policy.key[1] = row, feedback
+    policy.last_at_six[:] = at_six
+    share = at_six / x.nation_size.reshape(-1, 1)
+    terms = policy.terms
+    for i in range(n):
+        p = x.profile[i]
+        for a in range(width):
+            if not feedback:
+                terms[0, i, a], terms[1, i, a] = tab.policy_term[row, p, a], tab.case_policy[
+                    row, p, a]
+                terms[2, i, a], terms[3, i, a] = tab.macro[row, p, a], tab.log_macro[row, p, a]
+                continue
+            level = tab.policy[row, x.nation[i], a] + r.policy_gain * share[x.nation[i], a]
+            profile_level = (tab.policy[row, x.profile_nation[p], a]
+                             + r.policy_gain * share[x.profile_nation[p], a])
+            macro = 1.0
+            if r.macro:
+                macro = min(1.0, tab.budget[row, p] * min(
+                    1.0, (1.0 + profile_level) / (1.0 + r.macro_policy_reference)))
+            macro = max(macro, 1e-6)
+            terms[0, i, a], terms[1, i, a] = c.p0[a] * level, r.case_policy * level
+            terms[2, i, a], terms[3, i, a] = macro, c.weights[4] * np.log(macro)
+    return feedback

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.compiler import kernel
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import END, NO_MOVE, PAUSE, REVISIT
 from sim.vocabulary import DESIGNING, MOBILISING
@@ -122,3 +123,98 @@ def draw(hazards: np.ndarray, scale: float, dt: float, u: np.ndarray) -> np.ndar
     if len(hazards) < NO_MOVE:
         choice[choice == len(hazards)] = NO_MOVE
     return choice
+
+
+# -- the compiled step (sim.mechanics.kernel) -------------------------------------------------
+
+
+@kernel
+def hazards_kernel(s, x, k, t0, t1, row, code, prompt, u, kind, choice, funded, momentum,
+                   crisis):
+    """:func:`move_hazards` and :func:`draw`, journey by journey: the move of each into ``choice``.
+
+    ``code`` holds the codes after the step's shocks, ``u`` the step's move uniforms; a journey
+    that a forced event moved (``kind`` set) does not move again. ``funded``, ``momentum`` and
+    ``crisis`` receive the evidence of the pause hazards.
+    """
+    r, c, t = x.rules, x.codes, x.timeline
+    n, width = code.shape
+    # critical mass: each nation's share of its authorities integrating each approach
+    integrating = np.zeros((x.nation_size.shape[0], width))
+    for i in range(n):
+        for a in range(width):
+            integrating[x.nation[i], a] += c.before_rates[6, code[i, a]]
+    share = integrating / x.nation_size.reshape(-1, 1)
+    exponent = -t.hazard_scale[k] * r.dt
+    boost = 1.0 + (r.funding_boost - 1.0)
+    rigid = 1.0 - (1.0 - r.rigidity_factor)
+    for i in range(n):
+        crisis[i] = 0.0 if r.collapsed else x.tables.crisis[row, x.profile[i]]
+        clear = s.compliance_until[i] <= t0
+        for a in range(width):
+            j = code[i, a]
+            good = s.fields[5, i, a] if r.conditions else 1.0
+            bad = 1.0 - s.fields[5, i, a] if r.conditions else 1.0
+            funded[i, a] = s.funded_until[i, a] >= t1 - EPS
+            if r.collapsed:
+                momentum[i, a] = 0.0
+                h = (prompt[i, a] if c.before_flags[2, j] else 0.0, 0.0, 0.0, 0.0)
+            else:
+                forward = progression_kernel(
+                    c.before_rates[1, j] * good, boost if funded[i, a] else 1.0,
+                    t.package[k, x.nation[i], a]
+                    if s.stage[i, a] == MOBILISING or s.stage[i, a] == DESIGNING else 1.0,
+                    synergy_kernel(c.before_rates, c.synergy, code, i, a) if r.synergy else 0.0,
+                    rigid if (r.conditions and c.before_flags[0, j]
+                              and s.culture[i] < r.rigidity_culture) else 1.0,
+                    share[x.nation[i], a] if r.conditions and c.before_flags[1, j] else 1.0,
+                    t.progression_scale[k])
+                if c.before_flags[2, j] and clear:                       # waiting
+                    forward = prompt[i, a]
+                elif c.before_flags[3, j] and clear:                     # paused
+                    forward = good * r.resume_rate
+                elif (c.before_flags[4, j] and clear                     # ended, cooled
+                      and t0 - s.ended_at[i, a] >= r.restart_cooldown - EPS):
+                    forward = forward + r.restart_weight * prompt[i, a]
+                pause_rate = 0.0 if funded[i, a] else c.pause_rate * bad
+                momentum[i, a] = pause_rate
+                end = 0.0 if funded[i, a] else c.before_rates[3, j] * bad
+                h = (forward, (pause_rate + crisis[i]) * c.before_rates[4, j],
+                     c.before_rates[2, j] * bad, end)
+            choice[i, a] = NO_MOVE if kind[i, a] >= 0 else draw_kernel(h, exponent, u[i, a])
+
+
+@kernel
+def progression_kernel(rate, boost, package, synergy, rigidity, share, scale):
+    """:func:`progression` of one journey.
+
+    Its rate r[s] m[a] C times, in this order, the funding boost, a packaged design's
+    multiplier, the triad's synergy, the rigidity trap, critical mass and the disruption
+    (each factor 1 where it does not apply).
+    """
+    return rate * boost * package * (1.0 + synergy) * rigidity * share * scale
+
+
+@kernel
+def synergy_kernel(before_rates, synergy, code, i, a):
+    """The triad's synergy of journey (i, a): the sum over the agent's integrated approaches."""
+    gain = 0.0
+    for b in range(code.shape[1]):
+        gain += before_rates[6, code[i, b]] * synergy[b, a]
+    return gain
+
+
+@kernel
+def draw_kernel(h, exponent, u):
+    """:func:`draw` for one journey: its move (0-3), or NO_MOVE, from hazards ``h``."""
+    total = h[0] + h[1] + h[2] + h[3]
+    happen = -np.expm1(total * exponent)
+    threshold = u * total
+    cumulative = h[0] * happen
+    move = 0
+    for m in range(4):
+        if m:
+            cumulative = cumulative + h[m] * happen
+        if cumulative <= threshold:
+            move += 1
+    return move

@@ -38,6 +38,7 @@ import scipy.sparse as sp
 from sim.cache import ProcessCache
 from sim.config import Config
 from sim.data import load_uk
+from sim.mechanics.compiler import kernel
 from sim.mechanics.population import Population
 from sim.mechanics.timeline import Timeline
 from sim.vocabulary import APPROACHES
@@ -378,3 +379,71 @@ def _barabasi_albert_edges(n: int, m: int, seed: int) -> np.ndarray:
         repeated += [source] * m
     sources = np.repeat(np.r_[0, np.arange(m + 1, n)], m)
     return np.stack([sources, np.array(targets, np.int64)], axis=1)
+
+
+# -- the compiled step (sim.mechanics.kernel) -------------------------------------------------
+
+
+@kernel
+def exposure_kernel(net, x, k, visible, members, out, den):
+    """:meth:`Network.exposure` of step ``k`` with sparse products and group sums.
+
+    ``net`` is :class:`sim.mechanics.kernel.Ties`, ``members`` the journeys engaged and not
+    ended; ``den`` receives every journey's total weight. The same weighted means as the
+    array version (which uses dense matrices up to ``DENSE_LIMIT`` agents), summed in
+    another order, so equal to rounding.
+    """
+    n, width = visible.shape
+    t = x.timeline
+    region_on, learning_on, cluster_on = t.region_on[k], t.learning_on[k], t.cluster_on[k]
+    # group sums: each region's visibility, each approach's over the learning network's and
+    # the peer clusters' members
+    region_sum = np.zeros((net.region_size.shape[0], width))
+    total = np.zeros(width)
+    learning_sum, learning_count = np.zeros(width), np.zeros(width)
+    cluster_sum, cluster_count = np.zeros(width), np.zeros(width)
+    for i in range(n):
+        nation = x.nation[i]
+        for a in range(width):
+            v = visible[i, a]
+            region_sum[net.region[i], a] += v
+            total[a] += v
+            if learning_on[nation, a]:
+                learning_sum[a] += v
+                learning_count[a] += 1.0
+            if members[i, a] and cluster_on[nation, a]:
+                cluster_sum[a] += v
+                cluster_count[a] += 1.0
+    for i in range(n):
+        nation = x.nation[i]
+        size = net.region_size[net.region[i]]
+        region_weight = (net.region_weight if region_on[nation] and size > 1 else 0.0)
+        # the always-on ties, the three approaches at once (three independent sums)
+        cs, tip, ts = 0.0, 0.0, 0.0
+        for jj in range(net.indptr[i], net.indptr[i + 1]):
+            j, tie = net.indices[jj], net.data[jj]
+            cs += tie * visible[j, 0]
+            tip += tie * visible[j, 1]
+            ts += tie * visible[j, 2]
+        for a in range(width):
+            v = visible[i, a]
+            num = cs if a == 0 else tip if a == 1 else ts
+            weight = net.static_weight[i]
+            if net.complete_weight > 0 and n > 1:
+                num += net.complete_weight * (total[a] - v) / (n - 1)
+                weight += net.complete_weight
+            if region_weight > 0:
+                num += region_weight * (region_sum[net.region[i], a] - v) / max(size - 1, 1)
+                weight += region_weight
+            if net.learning_weight > 0 and learning_on[nation, a] and learning_count[a] > 1:
+                num += net.learning_weight * ((learning_sum[a] - v)
+                                              / max(learning_count[a] - 1.0, 1.0))
+                weight += net.learning_weight
+            exposure = num / weight if weight > 0 else 0.0
+            if (net.cluster_weight > 0 and members[i, a] and cluster_on[nation, a]
+                    and cluster_count[a] > 1):
+                mean = (cluster_sum[a] - v) / max(cluster_count[a] - 1.0, 1.0)
+                exposure = ((exposure * weight + net.cluster_weight * mean)
+                            / (weight + net.cluster_weight))
+            out[i, a] = exposure
+            den[i, a] = weight

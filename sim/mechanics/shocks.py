@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics.compiler import kernel
 from sim.mechanics.reasons import KIND, REASON
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import BUCKETS
@@ -152,3 +153,84 @@ def inadequate(run: Journeys, s: JourneyState, hit: np.ndarray, t0: float, draw:
     kind.put(journeys, KIND["pause"])
     reason.put(journeys, REASON["Ofsted inadequate judgement: compliance focus"])
     return True
+
+
+# -- the compiled step (sim.mechanics.kernel): the same phases, journey by journey -----------
+
+_SEED, _END, _PAUSE = KIND["seed"], KIND["end"], KIND["pause"]
+_POVERTY = REASON["funded programme ended with a low budget (poverty trap)"]
+_PROGRAMME_ENDED = REASON["funded programme ended"]
+_OFSTED = REASON["Ofsted inadequate judgement: compliance focus"]
+
+
+@kernel
+def seed_kernel(s, x, k, kind, reason):
+    """:func:`seed` for step ``k`` (``x``: the run's :class:`sim.mechanics.kernel.Inputs`)."""
+    e = x.events
+    for event in range(e.seed_ptr[k], e.seed_ptr[k + 1]):
+        a, stage, until = e.seed_approach[event], e.seed_stage[event], e.seed_until[event]
+        for m in range(e.member_ptr[event], e.member_ptr[event + 1]):
+            i = e.members[m]
+            s.funded_until[i, a] = max(s.funded_until[i, a], until)
+            if (s.stage[i, a] < stage or s.status[i, a] != ACTIVE) and kind[i, a] < 0:
+                s.stage[i, a] = max(s.stage[i, a], stage)
+                s.status[i, a] = ACTIVE
+                s.ended_at[i, a] = np.nan
+                kind[i, a] = _SEED
+                reason[i, a] = e.seed_reason[event]
+
+
+@kernel
+def programme_ends_kernel(s, x, row, t0, t1, u, kind, reason):
+    """:func:`programme_ends`; ``u``: the step's programme-end uniforms (agents, approaches)."""
+    r = x.rules
+    threshold = r.poverty_budget
+    for i in range(s.stage.shape[0]):
+        gap = min(max((threshold - x.tables.budget[row, x.profile[i]]) / threshold, 0.0), 1.0)
+        for a in range(s.stage.shape[1]):
+            if not (s.funded_until[i, a] >= t0 - EPS and s.funded_until[i, a] < t1 - EPS
+                    and s.stage[i, a] >= 1 and s.status[i, a] != ENDED and kind[i, a] < 0):
+                continue
+            if s.stage[i, a] <= DEVELOPING and u[i, a] < gap:
+                s.status[i, a] = ENDED
+                s.ended_at[i, a] = t1
+                kind[i, a] = _END
+                reason[i, a] = _POVERTY
+            elif s.status[i, a] == ACTIVE and (
+                    (u[i, a] - gap) / max(1.0 - gap, 1e-12)
+                    < r.programme_end_pause_probability):
+                s.status[i, a] = PAUSED
+                kind[i, a] = _PAUSE
+                reason[i, a] = _PROGRAMME_ENDED
+
+
+@kernel
+def agent_shocks_kernel(s, x, t0, scale, u_agent, u_leader, code, kind, reason):
+    """:func:`agent_shocks` (changes of director, then inadequate judgements), agent by agent.
+
+    ``scale`` is the step's hazard scale; the moves change ``code`` as in the array version.
+    """
+    r, c = x.rules, x.codes
+    leader_probability = -np.expm1(-r.leadership_change_rate * scale * r.dt)
+    low, high = c.leader_chances[0], c.leader_chances[1]
+    years_low, years_high = r.inadequate_years_low, r.inadequate_years_high
+    for i in range(code.shape[0]):
+        if u_agent[i, 0] < leader_probability:
+            s.leader_changed_at[i] = t0
+            for a in range(code.shape[1]):
+                u = u_leader[i, a]
+                bucket = (u >= low) + (u >= high) if kind[i, a] < 0 else BUCKETS - 1
+                index = code[i, a] * BUCKETS + bucket
+                if c.leader_kind[index] >= 0:
+                    code[i, a] = c.leader_next[index]
+                    kind[i, a] = max(kind[i, a], c.leader_kind[index])
+                    reason[i, a] = max(reason[i, a], c.leader_reason[index])
+        exponent = -x.inadequate[i] * scale
+        if u_agent[i, 1] < -np.expm1(exponent * (1.0 - s.culture[i])):
+            s.compliance_until[i] = t0 + years_low + u_agent[i, 2] * (years_high - years_low)
+            s.culture[i] = max(0.0, s.culture[i] - r.culture_inadequate_drop)
+            for a in range(code.shape[1]):
+                if c.working[code[i, a]] and kind[i, a] < 0:
+                    code[i, a] += PAUSED - ACTIVE
+                    kind[i, a] = _PAUSE
+                    reason[i, a] = _OFSTED

@@ -22,7 +22,7 @@ class Recorder:
         self.counts = np.zeros((steps, regions, _WIDTH, 7, 3), np.int32)
         self.sums = np.zeros((steps, len(FIELDS), len(NATIONS), _WIDTH))
         self.clustering: dict[str, float] = {}
-        self._events: list[tuple[float, StepEvents]] = []
+        self._events: list[dict[str, np.ndarray]] = []
         self._base = population.region[:, None] * _WIDTH * CODES
         self._onehot = (population.nation[None, :] ==
                         np.arange(len(NATIONS))[:, None]).astype(float)
@@ -40,14 +40,24 @@ class Recorder:
         self.counts[k] = counts.reshape(self.counts.shape[1:])
         np.matmul(self._onehot, state.fields, out=self.sums[k])
         if len(events.agent):
-            self._events.append((t1, events))
+            self.add_events(time=np.full(len(events.agent), t1), agent=events.agent,
+                            approach=events.approach, from_stage=events.from_stage,
+                            to_stage=events.to_stage, kind=events.kind, reason=events.reason,
+                            evidence=events.evidence)
         if len(self.clustering) < _WIDTH:
             engaged = counts @ self._engaged
             for a, name in enumerate(APPROACHES):
                 if name not in self.clustering and 4 * engaged[a] >= self._n:
-                    live = (state.stage[:, a] >= MEASURES["engaged"]) & (
-                        state.status[:, a] != ENDED)
-                    self.clustering[name] = self.network.moran(live)
+                    self.first_quarter(name, (state.stage[:, a] >= MEASURES["engaged"]) & (
+                        state.status[:, a] != ENDED))
+
+    def add_events(self, **columns: np.ndarray) -> None:
+        """Append events: arrays named as in :meth:`event_arrays`, one entry per event."""
+        self._events.append(columns)
+
+    def first_quarter(self, approach: str, live: np.ndarray) -> None:
+        """An approach has just engaged a quarter of the agents (``live``): its clustering."""
+        self.clustering[approach] = self.network.moran(live)
 
     def event_arrays(self) -> dict[str, np.ndarray]:
         """The event log as concatenated arrays."""
@@ -56,10 +66,10 @@ class Recorder:
             return {"time": np.zeros(0), "agent": empty, "approach": empty,
                     "from_stage": empty, "to_stage": empty, "kind": empty, "reason": empty,
                     "evidence": np.zeros((len(Evidence), 0))}
-        return {
-            "time": np.repeat([t for t, _ in self._events],
-                              [len(e.agent) for _, e in self._events]),
-            **{name: np.concatenate([getattr(e, name) for _, e in self._events])
-               for name in ("agent", "approach", "from_stage", "to_stage", "kind", "reason")},
-            "evidence": np.concatenate([e.evidence for _, e in self._events], axis=1),
-        }
+        return {name: np.concatenate([chunk[name] for chunk in self._events],
+                                     axis=1 if name == "evidence" else 0)
+                for name in _EVENT_COLUMNS}
+
+
+_EVENT_COLUMNS = ("time", "agent", "approach", "from_stage", "to_stage", "kind", "reason",
+                  "evidence")

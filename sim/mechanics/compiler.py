@@ -1,0 +1,72 @@
+"""How the compiled step is compiled and where its machine code is cached.
+
+The step's phases have compiled versions (numba, ``nopython`` mode) beside their array
+versions in the mechanics modules; :mod:`sim.mechanics.kernel` strings them together. Every
+compiled function is declared with :data:`kernel`, which compiles on first use and caches the
+machine code on disk, so only the first run on a machine pays for compiling (seconds) and
+every later process loads the code in a fraction of a second.
+
+The cache lives in a writable folder of the user's, never beside the package (which may be a
+read-only site-packages): ``$INNOVATE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME/innovate-sim``
+(``~/.cache/innovate-sim``), else a folder in the system's temporary directory. Inside it,
+the code of each version of the kernels' sources has its own folder
+(``numba-<digest of the sources>``): numba checks only the file of the function it loads, so
+without this a change to a phase would not reach a cached step that calls it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+
+import numba
+
+HERE = Path(__file__).resolve().parent
+# the modules whose compiled functions end up in the compiled step
+SOURCES = ("compiler.py", "kernel.py", "shocks.py", "network.py", "conditions.py",
+           "hazards.py", "bookkeeping.py")
+CACHE_VARIABLE = "INNOVATE_CACHE_DIR"
+
+
+def sources_digest() -> str:
+    """Digest of the compiled step's sources (and numba's version), 16 hex digits."""
+    digest = hashlib.sha256(numba.__version__.encode())
+    for name in SOURCES:
+        digest.update((HERE / name).read_bytes())
+    return digest.hexdigest()[:16]
+
+
+def cache_root() -> Path:
+    """The user's cache folder for innovate-sim (not created here)."""
+    configured = os.environ.get(CACHE_VARIABLE)
+    if configured:
+        return Path(configured).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg) if xdg else Path.home() / ".cache") / "innovate-sim"
+
+
+def cache_folder() -> Path:
+    """The writable folder of this version's compiled kernels, created if needed."""
+    for root in (cache_root(), Path(tempfile.gettempdir()) / "innovate-sim-cache"):
+        folder = root / f"numba-{sources_digest()}"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError:
+            continue
+        if os.access(folder, os.W_OK):
+            return folder
+    raise OSError(f"{CACHE_VARIABLE}: no writable folder for the compiled kernels (tried "
+                  f"{cache_root()} and the temporary directory); set {CACHE_VARIABLE} to one")
+
+
+numba.config.CACHE_DIR = str(cache_folder())
+
+#: Decorator of every compiled function of the step: no Python objects, cached on disk,
+#: numpy's semantics for division by zero (inf or nan, as the array path gives), the
+#: arithmetic of the source as written (no fast-math reordering). Each is inlined where it is
+#: called: a call would copy the run's inputs (a tuple of some eighty arrays, several
+#: kilobytes) for every phase of every step, or for every journey.
+kernel = numba.njit(cache=True, nogil=True, error_model="numpy", fastmath=False,
+                    inline="always")
