@@ -206,11 +206,13 @@ def _number(text: str, path: Path, line: int, column: str) -> float:
     return value
 
 
-def parameter_value(config: Config, key: str) -> float | None:
+def parameter_value(config: Config, key: str,
+                    flat: Mapping[str, Any] | None = None) -> float | None:
     """The value of a real-valued dotted key in ``config``, or None if the key is not one.
 
     Real-valued keys are the float parameters of ``innovate params`` and the float fields of
     events addressed by id (``events.<id>.<field>``): exactly the keys a calibration can fit.
+    ``flat`` is ``flatten(config)`` when the caller has it already.
     """
     parts = key.split(".")
     if parts[0] == "events":
@@ -223,7 +225,7 @@ def parameter_value(config: Config, key: str) -> float | None:
         annotation = type(event).model_fields[parts[2]].annotation
         return float(value) if annotation in (float, float | None) and value is not None \
             else None
-    value = flatten(config).get(key)
+    value = (flatten(config) if flat is None else flat).get(key)
     return float(value) if isinstance(value, float) else None
 
 
@@ -287,8 +289,9 @@ def apply_parameters(base: Config, values: Mapping[str, float],
     if not chosen:
         return base
     raw = base.model_dump(mode="python")
+    flat = flatten(base)
     for key, value in chosen.items():
-        if parameter_value(base, key) is None:
+        if parameter_value(base, key, flat) is None:
             raise InputError(f"posterior: {_key(key)} is not a settable parameter "
                              f"of scenario {shown(base.name)}; allowed: {KEYS_ALLOWED}")
         apply_override(raw, key, value)

@@ -160,15 +160,18 @@ def hazards_kernel(s, x, k, t0, t1, row, code, prompt, u, kind, choice, funded, 
                 momentum[i, a] = 0.0
                 h = (prompt[i, a] if c.before_flags[2, j] else 0.0, 0.0, 0.0, 0.0)
             else:
-                forward = progression_kernel(
-                    c.before_rates[1, j] * good, boost if funded[i, a] else 1.0,
-                    t.package[k, x.nation[i], a]
-                    if s.stage[i, a] == MOBILISING or s.stage[i, a] == DESIGNING else 1.0,
-                    synergy_kernel(c.before_rates, c.synergy, code, i, a) if r.synergy else 0.0,
-                    rigid if (r.conditions and c.before_flags[0, j]
-                              and s.culture[i] < r.rigidity_culture) else 1.0,
-                    share[x.nation[i], a] if r.conditions and c.before_flags[1, j] else 1.0,
-                    t.progression_scale[k])
+                forward = 0.0       # (the product below is 0 when the rate is)
+                if c.before_rates[1, j] != 0.0:
+                    early = s.stage[i, a] == MOBILISING or s.stage[i, a] == DESIGNING
+                    forward = progression_kernel(
+                        c.before_rates[1, j] * good, boost if funded[i, a] else 1.0,
+                        t.package[k, x.nation[i], a] if early else 1.0,
+                        synergy_kernel(c.before_rates, c.synergy, code, i, a)
+                        if r.synergy else 0.0,
+                        rigid if (r.conditions and c.before_flags[0, j]
+                                  and s.culture[i] < r.rigidity_culture) else 1.0,
+                        share[x.nation[i], a] if r.conditions and c.before_flags[1, j] else 1.0,
+                        t.progression_scale[k])
                 if c.before_flags[2, j] and clear:                       # waiting
                     forward = prompt[i, a]
                 elif c.before_flags[3, j] and clear:                     # paused
@@ -208,6 +211,8 @@ def synergy_kernel(before_rates, synergy, code, i, a):
 def draw_kernel(h, exponent, u):
     """:func:`draw` for one journey: its move (0-3), or NO_MOVE, from hazards ``h``."""
     total = h[0] + h[1] + h[2] + h[3]
+    if total == 0.0:            # every cumulative hazard is 0 <= u * 0: no move
+        return NO_MOVE
     happen = -np.expm1(total * exponent)
     threshold = u * total
     cumulative = h[0] * happen

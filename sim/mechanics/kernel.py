@@ -106,26 +106,30 @@ def step_kernel(s, x, net, k, u, w):
     t, r = x.timeline, x.rules
     t0, t1, row = t.start[k], t.end[k], t.input_id[k]
     u_move = u[:3 * n].reshape(n, width)
-    w.stage_before[:] = s.stage
-    w.kind[:] = -1
-    w.reason[:] = -1
+    for i in range(n):
+        for a in range(width):
+            w.stage_before[i, a] = s.stage[i, a]
+            w.kind[i, a] = -1
+            w.reason[i, a] = -1
     # 1. dated events
     shocks.seed_kernel(s, x, k, w.kind, w.reason)
     if t.programme_end[k] and not r.collapsed:
         shocks.programme_ends_kernel(s, x, row, t0, t1, u[3 * n:6 * n].reshape(n, width),
                                      w.kind, w.reason)
+    offset = x.codes.code_offset
     for i in range(n):
         for a in range(width):
-            w.code[i, a] = x.codes.code_offset[a] + s.stage[i, a] * 3 + s.status[i, a]
+            w.code[i, a] = offset[a] + s.stage[i, a] * 3 + s.status[i, a]
     # 2. agent-level shocks
     if r.shocks and not r.collapsed:
         shocks.agent_shocks_kernel(s, x, t0, t.hazard_scale[k],
                                    u[6 * n:9 * n].reshape(n, 3),
                                    u[9 * n:12 * n].reshape(n, width), w.code, w.kind, w.reason)
     # 3. exposure, conditions and readiness
+    visibility = x.codes.before_rates[0]
     for i in range(n):
         for a in range(width):
-            w.visible[i, a] = x.codes.before_rates[0, w.code[i, a]]
+            w.visible[i, a] = visibility[w.code[i, a]]
             w.members[i, a] = s.stage[i, a] >= MOBILISING and s.status[i, a] != ENDED
     network.exposure_kernel(net, x, k, w.visible, w.members, s.exposure, w.den)
     conditions.readiness_kernel(s, x, row, t0, w.code, w.prompt, w.terms, w.policy)
@@ -203,7 +207,10 @@ def run_kernel(s, x, net, k0, k1, uniforms, w, rec):
 
 def _frozen(array, dtype=None) -> np.ndarray:
     """A read-only C-ordered view (one type per input, so the step compiles once)."""
-    view = np.ascontiguousarray(array, dtype=dtype).view()
+    if not (isinstance(array, np.ndarray) and array.dtype == dtype
+            and array.flags.c_contiguous):
+        array = np.ascontiguousarray(array, dtype=dtype)
+    view = array.view()
     view.flags.writeable = False
     return view
 
