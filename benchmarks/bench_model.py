@@ -1,29 +1,41 @@
-"""Speed and memory of the array model on this machine, and the ratio to a per-agent Mesa loop.
+"""Speed and memory of both engines of the model, and their ratio to a per-agent Mesa loop.
 
 Run from the repository root::
 
     .venv/bin/python benchmarks/bench_model.py            # full (a few minutes)
     .venv/bin/python benchmarks/bench_model.py --quick    # fewer repeats
+    .venv/bin/python benchmarks/bench_model.py --preset historical
 
-Cases (each timed with time.perf_counter after one warm-up run, reported as median, min and
-max over repeats, seeds 0, 1, 2, ...):
+Every case uses one preset (``--preset``, default ``historical-calibrated``, the calibrated
+history the package uses everywhere), its configuration loaded once. Each case is timed with
+time.perf_counter after one warm-up run (which loads the data, the compiled kernels from the
+disk cache and the tables that depend only on the configuration), and reported as median, min
+and max over repeats, seeds 0, 1, 2, ... All cases run in the same process, one after the
+other, so the ratios compare measurements of the same benchmark run.
 
-- ``historical``: ``sim.InnovationModel(config=cfg, seed=s).run()`` in-process, the
-  configuration loaded once: construction, the 104 quarterly steps and ``results()``, also
-  reported separately. Target: median total <= 50 ms.
-- ``scale_free_20k``: the historical timeline on 20,000 synthetic agents tied by a scale-free
-  graph (``population.size=20000``, ``network.kind="scale_free"``), built and run in-process.
-  Graph building (``sim.mechanics.network.build_network``, inside construction) is
-  reported separately.
-  Target: median total <= 2 s.
-- ``reference``: the per-agent Mesa implementation of the same mechanics
-  (benchmarks/mesa_reference.py) on historical, iterating over every tie, and the variant
-  that uses group totals for the complete-graph layers; their ratio to ``historical``.
-- peak memory of each case in a fresh subprocess: the peak resident set of the process
-  (``resource.getrusage``, including the interpreter, libraries and data), the resident set
-  after imports, and the tracemalloc peak of one warm run (what the run itself allocates).
+- ``historical``: ``sim.InnovationModel(config=cfg, seed=s).run()`` in-process with the
+  compiled engine (the default): construction, every quarterly step and ``results()``
+  (``run()`` returns it). Also reported separately: construction, ``results()`` (a second
+  call after the run, the same work) and the steps (``run()`` less that ``results()`` time).
+  Targets: median total <= 3 ms, and the every-tie Mesa reference at least 150 times slower.
+- ``historical_numpy``: the same with ``engine="numpy"``, the whole-array reference
+  implementation (same draws and moves), whose steps go one by one through Mesa's scheduler.
+- ``scale_free_20k`` and ``scale_free_20k_numpy``: the preset's timeline on 20,000 synthetic
+  agents tied by a scale-free graph (``population.size=20000``, ``network.kind="scale_free"``),
+  built and run in-process, compiled and numpy. Graph building
+  (``sim.mechanics.network.build_network``, inside construction) is reported separately.
+  Target: compiled median total <= 150 ms.
+- ``reference`` and ``reference_group_sums``: the per-agent Mesa implementation of the same
+  mechanics (benchmarks/mesa_reference.py) on the preset, iterating over every tie, and the
+  variant that uses group totals for the complete-graph layers.
+- ratios of medians (same run): Mesa reference (every tie) / compiled, Mesa reference (group
+  sums) / compiled, numpy reference / compiled.
+- peak memory of each case in a fresh subprocess (compiled engine): the peak resident set of
+  the process (including the interpreter, libraries and data), the resident set after imports,
+  and the tracemalloc peak of one warm run (what the run itself allocates).
 
-The table is printed and written, with machine information, to benchmarks/results/latest.json.
+The table, the targets (met or missed) and the load average before and after are printed and
+written, with machine information, to benchmarks/results/latest.json.
 """
 
 from __future__ import annotations
@@ -48,7 +60,12 @@ for path in (str(ROOT), str(HERE)):
     if path not in sys.path:
         sys.path.insert(0, path)
 
-TARGETS = {"historical": 0.050, "scale_free_20k": 2.0}     # seconds, median total
+DEFAULT_PRESET = "historical-calibrated"
+ENGINES = ("compiled", "numpy")                 # compiled first: the default engine
+TARGETS = {                                     # of the compiled engine, median total
+    "historical": {"max_seconds": 0.003, "min_reference_ratio": 150.0},
+    "scale_free_20k": {"max_seconds": 0.150},
+}
 LARGE = {"population.size": 20000, "network.kind": "scale_free"}
 MEMORY_CASES = ("historical", "scale_free_20k", "reference")
 
@@ -59,6 +76,11 @@ MEMORY_CASES = ("historical", "scale_free_20k", "reference")
 def summary(samples: list[float]) -> dict:
     return {"median": statistics.median(samples), "min": min(samples), "max": max(samples),
             "n": len(samples), "samples": samples}
+
+
+def case_name(case: str, engine: str) -> str:
+    """Key of a case in the report: ``historical``, ``historical_numpy``, ..."""
+    return case if engine == "compiled" else f"{case}_{engine}"
 
 
 class GraphTimer:
@@ -84,11 +106,17 @@ class GraphTimer:
         self.module.build_network = self.original
 
 
-def time_array_model(config, repeats: int, graph: bool = False) -> dict:
-    """Construction, the steps and results() of sim.InnovationModel, after one warm-up run."""
+def time_array_model(config, repeats: int, engine: str = "compiled",
+                     graph: bool = False) -> dict:
+    """Construction and ``run()`` of sim.InnovationModel with ``engine``, after one warm-up run.
+
+    ``total`` is construction plus ``run()`` (every step and ``results()``, which ``run()``
+    returns); ``results`` is a second ``results()`` call after the run (the same work) and
+    ``steps`` is ``run()`` less that.
+    """
     import sim
 
-    sim.InnovationModel(config=config, seed=10**6).run()              # warm-up: loads data
+    sim.InnovationModel(config=config, seed=10**6, engine=engine).run()   # warm-up
     parts: dict[str, list[float]] = {"total": [], "construction": [], "steps": [], "results": []}
     if graph:
         parts["graph"] = []
@@ -96,16 +124,15 @@ def time_array_model(config, repeats: int, graph: bool = False) -> dict:
         gc.collect()
         with GraphTimer() as timer:
             t0 = time.perf_counter()
-            model = sim.InnovationModel(config=config, seed=seed)
+            model = sim.InnovationModel(config=config, seed=seed, engine=engine)
             t1 = time.perf_counter()
-        while not model.finished:
-            model.step()
+        model.run()
         t2 = time.perf_counter()
         model.results()
         t3 = time.perf_counter()
-        parts["total"].append(t3 - t0)
+        parts["total"].append(t2 - t0)
         parts["construction"].append(t1 - t0)
-        parts["steps"].append(t2 - t1)
+        parts["steps"].append(max(0.0, (t2 - t1) - (t3 - t2)))
         parts["results"].append(t3 - t2)
         if graph:
             parts["graph"].append(timer.seconds)
@@ -162,9 +189,9 @@ def _reset_peak() -> bool:
         return False
 
 
-def memory_case(name: str) -> dict:
+def memory_case(name: str, preset: str = DEFAULT_PRESET) -> dict:
     """In a fresh process: peak RSS over a cold run, the peak increase of a warm run, and the
-    tracemalloc peak of a warm run."""
+    tracemalloc peak of a warm run (compiled engine, ``preset``)."""
     import tracemalloc
 
     from mesa_reference import ReferenceModel
@@ -172,13 +199,13 @@ def memory_case(name: str) -> dict:
     import sim
     after_imports = _rss_mb()["rss"]
     if name == "historical":
-        config = sim.load_config("historical")
+        config = sim.load_config(preset)
         run: Callable[[], object] = lambda: sim.InnovationModel(config=config, seed=0).run()  # noqa: E731
     elif name == "scale_free_20k":
-        config = sim.load_config("historical", LARGE)
+        config = sim.load_config(preset, LARGE)
         run = lambda: sim.InnovationModel(config=config, seed=0).run()  # noqa: E731
     elif name == "reference":
-        config = sim.load_config("historical")
+        config = sim.load_config(preset)
         run = lambda: ReferenceModel(config, seed=0).run()  # noqa: E731
     else:
         raise SystemExit(f"unknown memory case {name!r}")
@@ -201,8 +228,9 @@ def memory_case(name: str) -> dict:
             "warm_run_peak_increase_mb": warm_increase, "tracemalloc_peak_mb": traced}
 
 
-def measure_memory(name: str) -> dict:
-    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--memory-case", name],
+def measure_memory(name: str, preset: str = DEFAULT_PRESET) -> dict:
+    out = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--memory-case", name,
+                          "--preset", preset],
                          capture_output=True, text=True, cwd=ROOT, check=False)
     if out.returncode != 0:
         return {"error": out.stderr.strip().splitlines()[-1] if out.stderr else "failed"}
@@ -216,7 +244,8 @@ def machine_info() -> dict:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {}
-    for package in ("numpy", "scipy", "networkx", "pandas", "mesa", "pydantic"):
+    for package in ("numpy", "numba", "llvmlite", "scipy", "networkx", "pandas", "mesa",
+                    "pydantic"):
         try:
             versions[package] = version(package)
         except PackageNotFoundError:
@@ -267,46 +296,101 @@ def _git(*args: str) -> str | None:
 
 
 def _ms(seconds: float) -> str:
-    return f"{seconds * 1e3:9.1f} ms" if seconds < 10 else f"{seconds:9.2f} s "
+    return f"{seconds * 1e3:9.2f} ms" if seconds < 10 else f"{seconds:9.2f} s "
+
+
+def _load(values) -> str:
+    return ", ".join(f"{v:.2f}" for v in values) if values else "n/a"
+
+
+def ratios(cases: dict) -> dict[str, float]:
+    """Ratios of medians between cases of this run (only those measured)."""
+    out = {}
+    pairs = [
+        ("Mesa reference (every tie) / compiled, historical, total", "reference",
+         "historical", "total"),
+        ("Mesa reference (group sums) / compiled, historical, total", "reference_group_sums",
+         "historical", "total"),
+        ("numpy reference / compiled, historical, total", "historical_numpy", "historical",
+         "total"),
+        ("numpy reference / compiled, scale_free_20k, total", "scale_free_20k_numpy",
+         "scale_free_20k", "total"),
+        ("Mesa reference (every tie) / compiled, historical, steps", "reference",
+         "historical", "steps"),
+        ("Mesa reference (group sums) / compiled, historical, steps", "reference_group_sums",
+         "historical", "steps"),
+        ("numpy reference / compiled, historical, steps", "historical_numpy", "historical",
+         "steps"),
+        ("numpy reference / compiled, scale_free_20k, steps", "scale_free_20k_numpy",
+         "scale_free_20k", "steps"),
+    ]
+    for label, slow, fast, part in pairs:
+        if slow in cases and fast in cases:
+            denominator = cases[fast][part]["median"]
+            out[label] = (cases[slow][part]["median"] / denominator if denominator > 0
+                          else float("inf"))
+    return out
+
+
+def verdicts(cases: dict, found: dict) -> dict[str, bool | None]:
+    """Each target: met (True), missed (False) or not measured (None)."""
+    historical = TARGETS["historical"]
+    large = TARGETS["scale_free_20k"]
+    ratio = found.get("Mesa reference (every tie) / compiled, historical, total")
+    return {
+        f"historical compiled median total <= {historical['max_seconds'] * 1e3:g} ms":
+            cases["historical"]["total"]["median"] <= historical["max_seconds"],
+        f"Mesa reference (every tie) / historical compiled >= "
+        f"{historical['min_reference_ratio']:g}":
+            None if ratio is None else ratio >= historical["min_reference_ratio"],
+        f"scale_free_20k compiled median total <= {large['max_seconds'] * 1e3:g} ms":
+            cases["scale_free_20k"]["total"]["median"] <= large["max_seconds"],
+    }
 
 
 def print_table(report: dict) -> None:
-    cases, targets = report["cases"], report["targets"]
-    rows = [
-        ("historical, in-process: total", "historical", "total", targets["historical"]),
-        ("  construction", "historical", "construction", None),
-        ("  104 steps", "historical", "steps", None),
-        ("  results()", "historical", "results", None),
-        ("scale_free 20,000 agents: total", "scale_free_20k", "total",
-         targets["scale_free_20k"]),
-        ("  construction", "scale_free_20k", "construction", None),
-        ("    of which graph building", "scale_free_20k", "graph", None),
-        ("  104 steps", "scale_free_20k", "steps", None),
-        ("  results()", "scale_free_20k", "results", None),
-        ("Mesa reference, every tie: total", "reference", "total", None),
-        ("  construction", "reference", "construction", None),
-        ("  104 steps", "reference", "steps", None),
-        ("Mesa reference, group sums: total", "reference_group_sums", "total", None),
-        ("  construction", "reference_group_sums", "construction", None),
-        ("  104 steps", "reference_group_sums", "steps", None),
-    ]
+    cases = report["cases"]
+    steps = report["settings"].get("steps", "")
+    preset = report["settings"]["preset"]
+    rows = []
+    for case, title, graph in (("historical", f"{preset}, in-process", False),
+                               ("scale_free_20k", "scale_free 20,000 agents", True)):
+        for engine in ENGINES:
+            rows += [
+                (f"{title}, {engine}: total", case_name(case, engine), "total"),
+                ("  construction", case_name(case, engine), "construction"),
+            ]
+            if graph:
+                rows.append(("    of which graph building", case_name(case, engine), "graph"))
+            rows += [
+                (f"  {steps} steps", case_name(case, engine), "steps"),
+                ("  results()", case_name(case, engine), "results"),
+            ]
+    for case, title in (("reference", "every tie"), ("reference_group_sums", "group sums")):
+        rows += [
+            (f"Mesa reference, {title}: total", case, "total"),
+            ("  construction", case, "construction"),
+            (f"  {steps} steps", case, "steps"),
+        ]
+    width = max(len(label) for label, _, _ in rows) + 2
     print()
-    print(f"{'case':<36}{'median':>12}{'min':>12}{'max':>12}{'n':>4}  target")
-    print("-" * 88)
-    for label, case, part, target in rows:
+    print(f"{'case':<{width}}{'median':>12}{'min':>12}{'max':>12}{'n':>4}")
+    print("-" * (width + 40))
+    for label, case, part in rows:
         if case not in cases or part not in cases[case]:
             continue
         s = cases[case][part]
-        verdict = ""
-        if target is not None:
-            verdict = (f"<= {_ms(target).strip()}: "
-                       f"{'met' if s['median'] <= target else 'MISSED'}")
-        print(f"{label:<36}{_ms(s['median']):>12}{_ms(s['min']):>12}{_ms(s['max']):>12}"
-              f"{s['n']:>4}  {verdict}")
+        print(f"{label:<{width}}{_ms(s['median']):>12}{_ms(s['min']):>12}{_ms(s['max']):>12}"
+              f"{s['n']:>4}")
     if report.get("ratios"):
         print()
+        print("ratios of medians, this run:")
         for name, value in report["ratios"].items():
-            print(f"{name:<62}{value:8.1f} x")
+            print(f"  {name:<62}{value:9.1f} x")
+    print()
+    print("targets:")
+    for name, met in report["targets_met"].items():
+        print(f"  {name:<70}{'not measured' if met is None else 'met' if met else 'MISSED'}")
     if report.get("memory"):
         print()
         print(f"{'memory (fresh process per case)':<36}{'peak RSS':>12}"
@@ -321,22 +405,25 @@ def print_table(report: dict) -> None:
             print(f"{name:<36}{m['peak_rss_mb']:>9.1f} MB{m['rss_after_imports_mb']:>12.1f} MB"
                   f"{warm_text}{m['tracemalloc_peak_mb']:>10.1f} MB")
     machine = report["machine"]
+    versions = machine["versions"]
     print()
     print(f"machine: {machine['cpu_model']}, {machine['cpu_count']} CPUs "
           f"({machine['cpus_usable']} usable), Python {machine['python']}, numpy "
-          f"{machine['versions']['numpy']}, mesa {machine['versions']['mesa']}; load average "
-          f"{report['load_average_before'][0]:.2f} before, "
-          f"{report['load_average_after'][0]:.2f} after")
+          f"{versions['numpy']}, numba {versions['numba']}, mesa {versions['mesa']}")
+    print(f"load average (1, 5, 15 min): {_load(report['load_average_before'])} before, "
+          f"{_load(report['load_average_after'])} after")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--preset", default=DEFAULT_PRESET,
+                        help=f"scenario preset of every case (default {DEFAULT_PRESET})")
     parser.add_argument("--repeats", type=int, default=None,
-                        help="timed runs of the historical case (default 20, quick 5); the "
-                             "20,000-agent case and the reference use a quarter (at least 2)")
+                        help="timed runs of each historical case (default 20, quick 5); the "
+                             "20,000-agent cases and the reference use a quarter (at least 2)")
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--large-repeats", type=int, default=None,
-                        help="timed runs of the 20,000-agent case")
+                        help="timed runs of each 20,000-agent case")
     parser.add_argument("--reference-repeats", type=int, default=None,
                         help="timed runs of each Mesa reference variant")
     parser.add_argument("--skip-memory", action="store_true", help="no memory subprocesses")
@@ -346,7 +433,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.memory_case:
-        print(json.dumps(memory_case(args.memory_case)))
+        print(json.dumps(memory_case(args.memory_case, args.preset)))
         return 0
 
     import sim
@@ -354,50 +441,43 @@ def main(argv: list[str] | None = None) -> int:
     repeats = args.repeats or (5 if args.quick else 20)
     large = args.large_repeats or max(2, repeats // 4)
     reference = args.reference_repeats or max(2, repeats // 4)
+    load_before = os.getloadavg() if hasattr(os, "getloadavg") else None
+    config = sim.load_config(args.preset)
     report: dict = {
         "created": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
         "machine": machine_info(),
-        "settings": {"repeats": repeats, "large_repeats": large,
-                     "reference_repeats": reference, "quick": args.quick,
-                     "large_overrides": LARGE, "warm_up_runs": 1},
+        "settings": {"preset": args.preset, "engines": list(ENGINES), "repeats": repeats,
+                     "large_repeats": large, "reference_repeats": reference,
+                     "quick": args.quick, "large_overrides": LARGE, "warm_up_runs": 1},
         "targets": TARGETS,
         "cases": {},
-        "load_average_before": os.getloadavg(),
+        "load_average_before": load_before,
     }
-    config = sim.load_config("historical")
-    print(f"historical: {repeats} runs ...", flush=True)
-    report["cases"]["historical"] = time_array_model(config, repeats)
-    print(f"scale_free, 20,000 agents: {large} runs ...", flush=True)
-    report["cases"]["scale_free_20k"] = time_array_model(sim.load_config("historical", LARGE),
-                                                         large, graph=True)
+    for engine in ENGINES:
+        print(f"{args.preset}, {engine}: {repeats} runs ...", flush=True)
+        report["cases"][case_name("historical", engine)] = time_array_model(config, repeats,
+                                                                            engine)
+    report["settings"]["steps"] = sim.InnovationModel(config=config, seed=0).timeline.steps
+    large_config = sim.load_config(args.preset, LARGE)
+    for engine in ENGINES:
+        print(f"scale_free, 20,000 agents, {engine}: {large} runs ...", flush=True)
+        report["cases"][case_name("scale_free_20k", engine)] = time_array_model(
+            large_config, large, engine, graph=True)
     if not args.skip_reference:
         for name, group_sums in (("reference", False), ("reference_group_sums", True)):
             print(f"Mesa reference ({'group sums' if group_sums else 'every tie'}): "
                   f"{reference} runs ...", flush=True)
             report["cases"][name] = time_reference(config, reference, group_sums)
-        array = report["cases"]["historical"]
-        report["ratios"] = {
-            "reference (every tie) / array model, median total":
-                report["cases"]["reference"]["total"]["median"] / array["total"]["median"],
-            "reference (every tie) / array model, median of the 104 steps":
-                report["cases"]["reference"]["steps"]["median"] / array["steps"]["median"],
-            "reference (group sums) / array model, median total":
-                report["cases"]["reference_group_sums"]["total"]["median"]
-                / array["total"]["median"],
-            "reference (group sums) / array model, median of the 104 steps":
-                report["cases"]["reference_group_sums"]["steps"]["median"]
-                / array["steps"]["median"],
-        }
+    report["ratios"] = ratios(report["cases"])
     if not args.skip_memory:
         report["memory"] = {}
         for name in MEMORY_CASES:
             if name == "reference" and args.skip_reference:
                 continue
             print(f"memory: {name} (fresh process) ...", flush=True)
-            report["memory"][name] = measure_memory(name)
-    report["load_average_after"] = os.getloadavg()
-    report["targets_met"] = {name: report["cases"][name]["total"]["median"] <= target
-                             for name, target in TARGETS.items()}
+            report["memory"][name] = measure_memory(name, args.preset)
+    report["load_average_after"] = os.getloadavg() if hasattr(os, "getloadavg") else None
+    report["targets_met"] = verdicts(report["cases"], report["ratios"])
     print_table(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")

@@ -11,8 +11,10 @@ years later"). No Solara here: the tabs and Teach mode call these functions.
 from __future__ import annotations
 
 import math
+import os
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from urllib.parse import parse_qsl, urlencode
 
@@ -48,6 +50,7 @@ from sim.vocabulary import (
 )
 
 MAX_SEEDS = 100
+RUN_THREADS = min(4, os.cpu_count() or 1)     # runs of an ensemble at once
 EFFECT_SEEDS = 20               # paired runs behind every "what if" answer
 EFFECT_YEAR = 2030.0
 _RUNS = ProcessCache(400)       # single runs (about 100 KB each)
@@ -180,13 +183,18 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
     shares = []
     times = None
     size = 0
-    for k, (seed, run_config) in enumerate(zip(seed_list, configs, strict=True)):
-        times, alive, size, _ = run_counts(run_config, seed)
-        uk = alive.sum(axis=1)          # (steps, approaches, stages)
-        shares.append(np.stack([uk[..., first:].sum(axis=-1) for first in MEASURES.values()],
-                               axis=-1) / size)
-        if progress is not None:
-            progress(k + 1, len(seed_list))
+    # the compiled step releases the GIL, so runs overlap on the machine's cores; each run
+    # depends only on its configuration and seed, so the results are the same in any order
+    with ThreadPoolExecutor(RUN_THREADS) as pool:
+        runs = [pool.submit(run_counts, run_config, seed)
+                for seed, run_config in zip(seed_list, configs, strict=True)]
+        for k, run in enumerate(runs):
+            times, alive, size, _ = run.result()
+            uk = alive.sum(axis=1)          # (steps, approaches, stages)
+            shares.append(np.stack([uk[..., first:].sum(axis=-1) for first in MEASURES.values()],
+                                   axis=-1) / size)
+            if progress is not None:
+                progress(k + 1, len(seed_list))
     command = settings.command_line()
     if posterior is not None:
         command += f" --posterior {posterior.name}"

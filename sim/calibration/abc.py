@@ -26,7 +26,7 @@ from sim.output.metrics import authority_patterns, measure_counts, value_at
 from sim.sweeps.backends import open_executor
 from sim.vocabulary import APPROACHES, SCOPES
 
-PRELOAD = ["sim.model", "sim.calibration.run", "pyabc"]
+PRELOAD = ["sim.model", "sim.calibration.run", "pyabc", "sim.sweeps.warm"]
 
 
 class Simulator:

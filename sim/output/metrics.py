@@ -49,46 +49,64 @@ def metric_names() -> list[str]:
     return names + [f"patterns.{m}" for m in load_uk().observed["metric"]]
 
 
+# the metric names of each approach, made once: every run's dict shares these strings
+_NAMES = {name: tuple(f"{name}.{m}" for m in PER_APPROACH) for name in APPROACHES}
+# first_time's thresholds for the year-reached metrics, less its tolerance
+_THRESHOLDS = np.array([0.10, 0.25, 0.50]) - 1e-9
+_END = KINDS.index("end")
+
+
 def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: float,
                     uptake: list[np.ndarray], spend: np.ndarray, outcome_years: np.ndarray,
                     outcome_end: np.ndarray, clustering: dict[str, float],
                     observed: pd.DataFrame | None, event_log: dict | None = None,
                     ids: np.ndarray | None = None) -> dict[str, float]:
-    """Flat ``name -> value`` metrics; NaN marks what the run cannot say (e.g. out of window)."""
+    """Flat ``name -> value`` metrics; NaN marks what the run cannot say (e.g. out of window).
+
+    Every value is what :func:`first_time` and :func:`value_at` give on the per-approach
+    series, computed for all approaches, thresholds and patterns at once.
+    """
     alive = counts[..., 0] + counts[..., 1]             # active or paused, by stage
     at_or_beyond = np.cumsum(alive[..., ::-1], axis=-1)[..., ::-1]
-    by_nation = {measure: at_or_beyond[..., stage]    # (steps, nations, approaches)
-                 for measure, stage in MEASURES.items()}
-    engaged = by_nation["engaged"].sum(axis=1)
-    integrated = by_nation["integrating"].sum(axis=1)
+    engaged = at_or_beyond[..., MEASURES["engaged"]].sum(axis=1)   # (steps, approaches)
+    integrated = at_or_beyond[..., MEASURES["integrating"]].sum(axis=1)
+    shares = np.stack((engaged, integrated)) / size     # (2, steps, approaches)
+    reached = shares[..., None] >= _THRESHOLDS          # (2, steps, approaches, thresholds)
+    years = np.where(reached.any(axis=1), times[reached.argmax(axis=1)], math.nan).tolist()
+    at_2030 = _step_at(times, 2030.0)
+    share_2030 = ([math.nan] * len(APPROACHES) if at_2030 is None
+                  else shares[1, at_2030].tolist())
+    engaged_end, integrated_end = engaged[-1].tolist(), integrated[-1].tolist()
     out: dict[str, float] = {}
     for a, name in enumerate(APPROACHES):
-        share_e, share_i = engaged[:, a] / size, integrated[:, a] / size
-        out |= {
-            f"{name}.year_engaged_10pct": first_time(times, share_e, 0.10),
-            f"{name}.year_engaged_25pct": first_time(times, share_e, 0.25),
-            f"{name}.year_engaged_50pct": first_time(times, share_e, 0.50),
-            f"{name}.year_integrated_10pct": first_time(times, share_i, 0.10),
-            f"{name}.year_integrated_25pct": first_time(times, share_i, 0.25),
-            f"{name}.year_integrated_50pct": first_time(times, share_i, 0.50),
-            f"{name}.share_integrated_2030": value_at(times, share_i, 2030.0),
-            f"{name}.engaged_end": float(engaged[-1, a]),
-            f"{name}.integrated_end": float(integrated[-1, a]),
-            f"{name}.peak_uptake_year": _mode(np.floor(uptake[a] - dt + 1e-9)),
-            f"{name}.clustering_moran_i": clustering.get(name, math.nan),
-            f"{name}.spend_gbp_m": float(spend[a]) / 1e6,
-            f"{name}.outcome_end": float(outcome_end[a]),
-            f"{name}.outcome_years_per_gbp_m": (float(outcome_years[a]) / (spend[a] / 1e6)
-                                                if spend[a] > 0 else math.nan),
-        }
+        out |= zip(_NAMES[name], (
+            *years[0][a], *years[1][a], share_2030[a],
+            float(engaged_end[a]), float(integrated_end[a]),
+            _mode(np.floor(uptake[a] - dt + 1e-9)),
+            clustering.get(name, math.nan),
+            float(spend[a]) / 1e6,
+            float(outcome_end[a]),
+            float(outcome_years[a]) / (spend[a] / 1e6) if spend[a] > 0 else math.nan),
+            strict=True)
     if observed is not None:
-        for name, measure, nations, a, when in _patterns(observed):
-            series = by_nation[measure][:, nations, a].sum(axis=1)
-            out[name] = value_at(times, series, when)
+        names, stages, nations, approaches, whens = _patterns(observed)
+        if names:
+            steps = np.searchsorted(times, whens + 1e-9) - 1
+            inside = ~((whens < times[0] - 1e-9) | (whens > times[-1] + 1e-9))
+            steps = np.where(inside, steps, 0)
+            values = (at_or_beyond[steps, :, approaches, stages] * nations).sum(axis=1)
+            out |= zip(names, np.where(inside, values, math.nan).tolist(), strict=True)
         if event_log is not None and ids is not None:
             out |= {f"patterns.{k}": v for k, v in
                     authority_patterns(observed, times, event_log, ids).items()}
     return out
+
+
+def _step_at(times: np.ndarray, when: float) -> int | None:
+    """The step :func:`value_at` reads at ``when`` (None outside the run)."""
+    if when < times[0] - 1e-9 or when > times[-1] + 1e-9:
+        return None
+    return int(np.searchsorted(times, when + 1e-9)) - 1
 
 
 def authority_patterns(observed: pd.DataFrame, times: np.ndarray, event_log: dict,
@@ -99,21 +117,20 @@ def authority_patterns(observed: pd.DataFrame, times: np.ndarray, event_log: dic
     else 0; NaN outside the run, or if the authority is not in the run.
     """
     out: dict[str, float] = {}
-    named = observed[~observed["scope"].isin(list(SCOPES))]
-    for row in named.itertuples():
-        where = np.flatnonzero(ids == row.scope)
-        if not len(where) or not times[0] - 1e-9 <= row.time <= times[-1] + 1e-9:
-            out[row.metric] = math.nan
+    for metric, scope, approach, stage, when in _named_patterns(observed):
+        where = np.flatnonzero(ids == scope)
+        if not len(where) or not times[0] - 1e-9 <= when <= times[-1] + 1e-9:
+            out[metric] = math.nan
             continue
         mine = np.flatnonzero((event_log["agent"] == where[0])
-                              & (event_log["approach"] == APPROACHES.index(row.approach))
-                              & (event_log["time"] <= row.time + 1e-9))
+                              & (event_log["approach"] == approach)
+                              & (event_log["time"] <= when + 1e-9))
         if not len(mine):
-            out[row.metric] = 0.0
+            out[metric] = 0.0
             continue
         last = mine[-1]
-        alive = event_log["kind"][last] != KINDS.index("end")
-        out[row.metric] = float(alive and event_log["to_stage"][last] >= MEASURES[row.measure])
+        alive = event_log["kind"][last] != _END
+        out[metric] = float(alive and event_log["to_stage"][last] >= stage)
     return out
 
 
@@ -130,19 +147,41 @@ def _mode(values: np.ndarray) -> float:
 _PATTERNS = ProcessCache(8)
 
 
-def _patterns(observed: pd.DataFrame) -> list[tuple[str, str, list[int], int, float]]:
-    """Name, measure, nation indices, approach index and time of each observed pattern.
+def _patterns(observed: pd.DataFrame
+              ) -> tuple[list[str], np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The observed patterns counted over a scope, as arrays (read once per table).
 
-    Read once per table (the observed table is loaded once per process).
+    Their names, the stage of their measure, which nations their scope holds (0/1 by nation),
+    their approach index and their time. The observed table is loaded once per process.
     """
-    def build() -> tuple[pd.DataFrame, list[tuple]]:
-        counted = observed[observed["scope"].isin(list(SCOPES))]
-        columns = (counted[c].tolist() for c in ("metric", "measure", "scope", "approach",
-                                                  "time"))
-        return observed, [(f"patterns.{metric}", measure,
-                           [NATIONS.index(n) for n in SCOPES[scope]],
-                           APPROACHES.index(approach), when)
-                          for metric, measure, scope, approach, when
-                          in zip(*columns, strict=True)]
+    return _tables(observed)[0]
 
-    return _PATTERNS.get(id(observed), build)[1]
+
+def _named_patterns(observed: pd.DataFrame) -> list[tuple[str, str, int, int, float]]:
+    """The patterns about one named authority, in the table's order (read once per table).
+
+    Each is its metric, the authority's agent_id, the approach index, the stage and the time.
+    """
+    return _tables(observed)[1]
+
+
+def _tables(observed: pd.DataFrame) -> tuple[tuple, list[tuple]]:
+    """The two readings of one observed table (cached for the table's lifetime)."""
+    def build() -> tuple[pd.DataFrame, tuple, list[tuple]]:
+        scoped = observed["scope"].isin(list(SCOPES))
+        counted, named = observed[scoped], observed[~scoped]
+        columns = [counted[c].tolist() for c in ("metric", "measure", "scope", "approach",
+                                                 "time")]
+        metric, measure, scope, approach, when = columns
+        nations = np.array([[n in SCOPES[s] for n in NATIONS] for s in scope],
+                           dtype=np.int64).reshape(len(scope), len(NATIONS))
+        counted_arrays = ([f"patterns.{m}" for m in metric],
+                          np.array([MEASURES[m] for m in measure], dtype=np.intp),
+                          nations, np.array([APPROACHES.index(a) for a in approach],
+                                            dtype=np.intp),
+                          np.array(when, dtype=np.float64))
+        named_rows = [(row.metric, row.scope, APPROACHES.index(row.approach),
+                       MEASURES[row.measure], row.time) for row in named.itertuples()]
+        return observed, counted_arrays, named_rows
+
+    return _PATTERNS.get(id(observed), build)[1:]

@@ -4,11 +4,12 @@
 runner and the calibration are written once against ``submit`` and ``map``:
 
 - ``"local"``: a process pool whose workers fork from a server that has imported the model
-  once (``forkserver``; spawn on Windows). Each worker watches the process that started the
-  pool (the driver): if the driver dies, however it dies (``kill -9``, the OOM killer, a batch
-  scheduler), the worker exits at once, and the server, whose last client has then gone,
-  exits after it. (The standard pools wait on a queue whose writing end the workers hold
-  themselves, so without this they would wait for ever.)
+  and taken one run once (``forkserver``, :mod:`sim.sweeps.warm`; spawn on Windows), so they
+  start warm. Each worker watches the process that started the pool (the driver): if the
+  driver dies, however it dies (``kill -9``, the OOM killer, a batch scheduler), the worker
+  exits at once, and the server, whose last client has then gone, exits after it. (The
+  standard pools wait on a queue whose writing end the workers hold themselves, so without
+  this they would wait for ever.)
 - ``"dask"``: a ``distributed`` client's executor, on a local cluster or an existing scheduler.
 - ``in_process=True``: no pool at all, for a single worker that should share this process.
 """
@@ -31,7 +32,8 @@ from sim.errors import InputError
 
 Backend = Literal["local", "dask"]
 BACKENDS: tuple[str, ...] = ("local", "dask")
-PRELOAD = ["sim.model", "sim.sweeps.runner"]
+# what the local workers' server imports before it forks them; sim.sweeps.warm takes one run
+PRELOAD = ["sim.model", "sim.sweeps.runner", "sim.sweeps.warm"]
 POLL_SECONDS = 0.5      # how often a worker checks its driver where there is no pidfd
 
 

@@ -22,6 +22,7 @@ Folder layout::
 from __future__ import annotations
 
 import functools
+import gc
 import hashlib
 import json
 import math
@@ -52,6 +53,12 @@ from sim.vocabulary import APPROACHES, MEASURES
 CURVE_MEASURES = tuple(MEASURES)
 FLUSH_RUNS = 256        # a part is written every FLUSH_RUNS runs or FLUSH_SECONDS seconds
 FLUSH_SECONDS = 5.0
+# Runs are sent to the workers in chunks sized to take about CHUNK_SECONDS each (fewer round
+# trips), measured on the runs already back; FIRST_CHUNK runs before anything is measured.
+# The chunks are never bigger than a part, and shrink at the end so the workers finish together.
+CHUNK_SECONDS = 0.1
+FIRST_CHUNK = 8
+WINDOW = 4              # chunks in flight per worker
 # Environment settings for checkpoints and for tests: INNOVATE_SWEEP_FLUSH_RUNS replaces
 # FLUSH_RUNS (smaller parts lose less work at a kill); INNOVATE_SWEEP_STOP_AFTER_PART=k makes
 # the driver stop itself (SIGSTOP) once part k is written, so that a test can kill it with
@@ -128,7 +135,7 @@ def run_task(task: Task) -> dict[str, Any]:
         metrics = result.metrics
         record["metrics"] = {m: metrics[m] for m in task.metrics} if task.metrics else metrics
         if task.curves:
-            record["curves"] = _curves(result)
+            record["curves"] = curve_counts(result.counts)
             record["t0"], record["dt"] = float(result.times[0]), config.time.dt
     except Exception:  # noqa: BLE001 - a failing run is data, not a crash of the sweep
         record["status"] = "failed"
@@ -140,7 +147,27 @@ def run_task(task: Task) -> dict[str, Any]:
 def run_chunk(tasks: list[Task]) -> list[dict[str, Any]]:
     """Run several tasks in one worker call (fewer round trips)."""
     _one_blas_thread()
-    return [run_task(t) for t in tasks]
+    records = [run_task(t) for t in tasks]
+    _freeze_once()      # what the first chunk loaded stays: out of the collector's way
+    gc.collect()        # the chunk's models, at once and cheaply (see _freeze_survivors)
+    return records
+
+
+def warm_up() -> None:
+    """Take one run of the model's default scenario, its metrics and curves, and forget it.
+
+    What a process's first run loads (the compiled step, the data, the UK network, the tables
+    of the observed patterns) is then loaded; see :mod:`sim.sweeps.warm`. A failure is
+    ignored: the runs themselves report it.
+    """
+    try:
+        from sim.model import InnovationModel
+
+        result = InnovationModel(seed=0).run()
+        _ = result.metrics, curve_counts(result.counts)
+    except Exception:  # noqa: BLE001 - only a warm-up: the runs report what fails
+        pass
+    _freeze_survivors()
 
 
 @functools.cache
@@ -151,16 +178,40 @@ def _one_blas_thread() -> None:
     threadpool_limits(1)
 
 
-def _curves(result: Any) -> dict[tuple[str, str], np.ndarray]:
-    from sim.output.metrics import measure_counts
+@functools.cache
+def _freeze_once() -> None:
+    """:func:`_freeze_survivors`, once per worker, after its first chunk has loaded the model."""
+    _freeze_survivors()
 
-    counts = result.counts
-    out = {}
-    for measure in CURVE_MEASURES:
-        series = measure_counts(counts, measure)
-        for a, name in enumerate(APPROACHES):
-            out[(name, measure)] = series[:, a].astype(np.int16)
-    return out
+
+def _freeze_survivors() -> None:
+    """Keep the objects alive now (modules, caches) out of the cyclic collector's way.
+
+    A run leaves its model to the cyclic garbage collector (the Mesa model and its agents
+    refer to each other), and what outlives a run's first collections waits for a full one,
+    which Python starts only once the objects that survived the last one have grown by a
+    quarter: after the imports of the model, hundreds of runs' garbage (some 180 MB a worker).
+    Frozen (``gc.freeze``), those objects are left out, so a full collection scans only the
+    runs' objects: :func:`run_chunk` makes one after each chunk (about 1 ms). The local
+    workers' server freezes after its warm-up run (:func:`warm_up`), which also keeps the pages
+    the workers share with it shared; other workers (Dask) after their first chunk.
+    """
+    gc.collect()
+    gc.freeze()
+    gc.collect()        # a full collection without the frozen objects resets the count
+
+
+def curve_counts(counts: np.ndarray) -> np.ndarray:
+    """The curves of one run: UK journeys at or beyond each measure's stage and not ended.
+
+    :func:`sim.output.metrics.measure_counts` of every measure of :data:`CURVE_MEASURES`, as
+    int16 of shape (measures, approaches, steps); ``counts`` has shape (steps, nations,
+    approaches, stages, statuses).
+    """
+    alive = (counts[..., 0] + counts[..., 1]).sum(axis=1)      # (steps, approaches, stages)
+    at_or_beyond = np.cumsum(alive[..., ::-1], axis=-1)[..., ::-1]
+    stages = [MEASURES[m] for m in CURVE_MEASURES]
+    return at_or_beyond[..., stages].transpose(2, 1, 0).astype(np.int16)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -254,26 +305,25 @@ def _stream(experiment: Experiment, runs: list[Run], executor: Executor, out: Pa
                   overrides=points[r.point].overrides, metrics=tuple(spec.metrics),
                   curves=spec.curves,
                   parameters=tuple(experiment.posterior_values(r).items())) for r in runs]
-    size = max(1, min(8, len(tasks) // (workers * 8) or 1))
-    chunks = [tasks[i:i + size] for i in range(0, len(tasks), size)]
     writer = _PartWriter(out / "parts", experiment)
     bar = _progress(total, initial, progress)
     failed: list[int] = []
     pending: set[Future] = set()
-    queue = iter(chunks)
+    submitted, seconds_per_run = 0, None
     try:
         while True:
-            while len(pending) < workers * 4:
-                chunk = next(queue, None)
-                if chunk is None:
-                    break
-                pending.add(executor.submit(run_chunk, chunk))
+            while len(pending) < workers * WINDOW and submitted < len(tasks):
+                size = chunk_size(len(tasks) - submitted, workers, seconds_per_run,
+                                  writer.flush_runs)
+                pending.add(executor.submit(run_chunk, tasks[submitted:submitted + size]))
+                submitted += size
             if not pending:
                 break
             finished, pending = wait(pending, return_when=FIRST_COMPLETED)
             for future in finished:
                 records = future.result()
                 failed += [r["run_id"] for r in records if r["status"] != "ok"]
+                seconds_per_run = float(np.median([r["wall_time"] for r in records]))
                 writer.add(records)
                 bar(len(records))
         writer.flush()
@@ -282,6 +332,22 @@ def _stream(experiment: Experiment, runs: list[Run], executor: Executor, out: Pa
             future.cancel()
         bar(0, close=True)
     return len(tasks), failed
+
+
+def chunk_size(remaining: int, workers: int, seconds_per_run: float | None,
+               largest: int = FLUSH_RUNS) -> int:
+    """How many runs the next chunk sent to a worker holds.
+
+    Enough runs to take about :data:`CHUNK_SECONDS` at ``seconds_per_run`` (the time of the
+    runs measured so far; :data:`FIRST_CHUNK` runs while nothing is measured), at most
+    ``largest`` (the runs of a part) and at most a quarter of the ``remaining`` runs per
+    worker, so that the last chunks shrink and the workers finish together; at least 1.
+    """
+    if seconds_per_run is None:
+        wanted = FIRST_CHUNK
+    else:
+        wanted = int(CHUNK_SECONDS / max(seconds_per_run, 1e-6))
+    return max(1, min(wanted, largest, math.ceil(remaining / (4 * workers))))
 
 
 def _progress(total: int, initial: int, enabled: bool) -> Callable[..., None]:
@@ -329,25 +395,41 @@ class _PartWriter:
         self.buffer, self.next, self.last = [], self.next + 1, time.monotonic()
 
     def _metric_table(self) -> pa.Table:
-        params = self.experiment.parameter_names
-        rows = []
-        for record in self.buffer:
-            run = self.runs[record["run_id"]]
-            point = self.points[run.point]
-            values = dict(point.overrides)
-            row = {"run_id": run.run_id, "point": run.point, "point_name": point.name,
-                   "replicate": run.replicate, "seed": run.seed}
-            if self.experiment.posterior is not None:
-                drawn = self.experiment.posterior_values(run)
-                row["draw"] = run.draw
-                row |= {f"posterior.{key}": drawn.get(key, math.nan)
+        """One row per buffered run: its point, replicate, seed, parameters, status, metrics.
+
+        Built column by column; the metric columns are those of the runs in the order they
+        first appear (NaN where a run lacks one, e.g. a failed run).
+        """
+        runs = [self.runs[record["run_id"]] for record in self.buffer]
+        points = [self.points[run.point] for run in runs]
+        columns: dict[str, Any] = {
+            "run_id": [run.run_id for run in runs], "point": [run.point for run in runs],
+            "point_name": [point.name for point in points],
+            "replicate": [run.replicate for run in runs], "seed": [run.seed for run in runs]}
+        if self.experiment.posterior is not None:
+            drawn = [self.experiment.posterior_values(run) for run in runs]
+            columns["draw"] = [run.draw for run in runs]
+            columns |= {f"posterior.{key}": [values.get(key, math.nan) for values in drawn]
                         for key in self.experiment.posterior.keys}
-            row |= {f"param.{name}": values.get(name) for name in params}
-            row |= {"status": record["status"], "error": record["error"],
-                    "wall_time": record["wall_time"]}
-            row |= record.get("metrics", {})
-            rows.append(row)
-        return pa.Table.from_pandas(pd.DataFrame(rows), preserve_index=False)
+        settings = [dict(point.overrides) for point in points]
+        columns |= {f"param.{name}": [values.get(name) for values in settings]
+                    for name in self.experiment.parameter_names}
+        columns |= {"status": [record["status"] for record in self.buffer],
+                    "error": [record["error"] for record in self.buffer],
+                    "wall_time": [record["wall_time"] for record in self.buffer]}
+        frame = pd.DataFrame(columns)
+        names = list(dict.fromkeys(name for record in self.buffer
+                                   for name in record.get("metrics", ())))
+        if names:
+            values = np.full((len(self.buffer), len(names)), np.nan)
+            index = {name: i for i, name in enumerate(names)}
+            for row, record in enumerate(self.buffer):
+                metrics = record.get("metrics")
+                if metrics:
+                    values[row, [index[name] for name in metrics]] = list(metrics.values())
+            metric_frame = pd.DataFrame(values, columns=names)
+            frame = pd.concat([frame, metric_frame], axis=1)
+        return pa.Table.from_pandas(frame, preserve_index=False)
 
 
 def checkpoint_settings() -> tuple[int, int]:
@@ -371,16 +453,25 @@ def _whole_setting(variable: str, default: int) -> int:
 
 
 def _curve_table(records: list[dict[str, Any]]) -> pa.Table | None:
-    rows = [(r["run_id"], approach, measure, r["t0"], r["dt"], series)
-            for r in records if "curves" in r
-            for (approach, measure), series in r["curves"].items()]
-    if not rows:
+    """One row per run x approach x measure of the records with curves (counts as int16)."""
+    records = [r for r in records if "curves" in r]
+    if not records:
         return None
-    run_id, approach, measure, t0, dt, series = zip(*rows, strict=True)
-    return pa.table({"run_id": pa.array(run_id, pa.int64()), "approach": pa.array(approach),
-                     "measure": pa.array(measure), "t0": pa.array(t0, pa.float64()),
-                     "dt": pa.array(dt, pa.float64()),
-                     "counts": pa.array([s.tolist() for s in series], pa.list_(pa.int16()))})
+    measures, approaches = records[0]["curves"].shape[:2]
+    series = measures * approaches                      # rows per run
+    steps = np.repeat([r["curves"].shape[2] for r in records], series)
+    offsets = np.concatenate(([0], np.cumsum(steps))).astype(np.int32)
+    counts = np.concatenate([r["curves"].reshape(-1) for r in records])
+
+    def per_run(key: str) -> np.ndarray:
+        return np.repeat([r[key] for r in records], series)
+
+    return pa.table({
+        "run_id": pa.array(per_run("run_id"), pa.int64()),
+        "approach": pa.array(np.tile(APPROACHES, measures * len(records))),
+        "measure": pa.array(np.tile(np.repeat(CURVE_MEASURES, approaches), len(records))),
+        "t0": pa.array(per_run("t0"), pa.float64()), "dt": pa.array(per_run("dt"), pa.float64()),
+        "counts": pa.ListArray.from_arrays(pa.array(offsets), pa.array(counts, pa.int16()))})
 
 
 def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:

@@ -17,7 +17,7 @@ from helpers import FAST, INNOVATE, ROOT, grid_experiment, session_processes, sh
 import sim
 from sim.sweeps.analysis import read_sweep
 from sim.sweeps.design import load_experiment, replicate_seeds
-from sim.sweeps.runner import run_sweep
+from sim.sweeps.runner import chunk_size, run_sweep
 
 
 def test_every_run_has_one_row_and_reruns_alone_with_its_seed(grid_sweep):
@@ -162,3 +162,15 @@ def test_resume_refuses_a_different_experiment(grid_sweep, tmp_path):
         run_sweep(other, out, resume=True, progress=False)
 
 
+
+
+def test_chunks_take_about_a_tenth_of_a_second_and_shrink_at_the_end():
+    assert chunk_size(10_000, 2, None) == 8             # nothing measured yet
+    assert chunk_size(10_000, 2, 0.005) == 20           # 0.1 s of 5 ms runs
+    assert chunk_size(10_000, 2, 0.0005) == 200
+    assert chunk_size(10_000, 2, 0.00001) == 256        # never more than a part
+    assert chunk_size(10_000, 2, 0.00001, largest=16) == 16
+    assert chunk_size(10_000, 2, 2.0) == 1              # slow runs one at a time
+    assert chunk_size(40, 2, 0.005) == 5                # the last 40 runs: 5 a chunk
+    assert chunk_size(3, 2, 0.005) == 1
+    assert chunk_size(8, 1, None) == 2
