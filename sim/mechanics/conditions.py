@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.compiler import kernel
+from sim.mechanics.compiler import inline_kernel, kernel
 from sim.mechanics.inputs import macro_condition
 from sim.mechanics.state import JourneyState
 
@@ -157,7 +157,7 @@ def readiness_kernel(s, x, row, t0, code, prompt, terms, policy):
                                     + log_macro[i, a] + agent_log)
 
 
-@kernel
+@inline_kernel
 def policy_kernel(x, row, code, policy):
     """:func:`policy_terms` into ``policy.terms``; True if policy feedback applies.
 
@@ -176,12 +176,19 @@ def policy_kernel(x, row, code, policy):
                 if c.before_rates[5, code[i, a]] > 0:
                     at_six[x.nation[i], a] += 1.0
                     feedback = True
-    if (policy.key[0] == row and policy.key[1] == feedback
-            and (not feedback or (policy.last_at_six == at_six).all())):
+    same = policy.key[0] == row and policy.key[1] == feedback
+    if same and feedback:
+        for nation in range(at_six.shape[0]):
+            for a in range(width):
+                same = same and policy.last_at_six[nation, a] == at_six[nation, a]
+    if same:
         return feedback
     policy.key[0], policy.key[1] = row, feedback
     policy.last_at_six[:] = at_six
-    share = at_six / x.nation_size.reshape(-1, 1)
+    share = at_six       # each nation's share, in place (the counts are kept above)
+    for nation in range(share.shape[0]):
+        for a in range(width):
+            share[nation, a] = share[nation, a] / x.nation_size[nation]
     terms = policy.terms
     for i in range(n):
         p = x.profile[i]

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.compiler import kernel
+from sim.mechanics.compiler import inline_kernel, kernel
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import END, NO_MOVE, PAUSE, REVISIT
 from sim.vocabulary import DESIGNING, MOBILISING
@@ -130,21 +130,24 @@ def draw(hazards: np.ndarray, scale: float, dt: float, u: np.ndarray) -> np.ndar
 
 @kernel
 def hazards_kernel(s, x, k, t0, t1, row, code, prompt, u, kind, choice, funded, momentum,
-                   crisis):
+                   crisis, share):
     """:func:`move_hazards` and :func:`draw`, journey by journey: the move of each into ``choice``.
 
     ``code`` holds the codes after the step's shocks, ``u`` the step's move uniforms; a journey
     that a forced event moved (``kind`` set) does not move again. ``funded``, ``momentum`` and
-    ``crisis`` receive the evidence of the pause hazards.
+    ``crisis`` receive the evidence of the pause hazards; ``share`` (nations, approaches) is
+    working space for critical mass.
     """
     r, c, t = x.rules, x.codes, x.timeline
     n, width = code.shape
     # critical mass: each nation's share of its authorities integrating each approach
-    integrating = np.zeros((x.nation_size.shape[0], width))
+    share[:] = 0.0
     for i in range(n):
         for a in range(width):
-            integrating[x.nation[i], a] += c.before_rates[6, code[i, a]]
-    share = integrating / x.nation_size.reshape(-1, 1)
+            share[x.nation[i], a] += c.before_rates[6, code[i, a]]
+    for nation in range(share.shape[0]):
+        for a in range(width):
+            share[nation, a] = share[nation, a] / x.nation_size[nation]
     exponent = -t.hazard_scale[k] * r.dt
     boost = 1.0 + (r.funding_boost - 1.0)
     rigid = 1.0 - (1.0 - r.rigidity_factor)
@@ -187,7 +190,7 @@ def hazards_kernel(s, x, k, t0, t1, row, code, prompt, u, kind, choice, funded, 
             choice[i, a] = NO_MOVE if kind[i, a] >= 0 else draw_kernel(h, exponent, u[i, a])
 
 
-@kernel
+@inline_kernel
 def progression_kernel(rate, boost, package, synergy, rigidity, share, scale):
     """:func:`progression` of one journey.
 
@@ -198,7 +201,7 @@ def progression_kernel(rate, boost, package, synergy, rigidity, share, scale):
     return rate * boost * package * (1.0 + synergy) * rigidity * share * scale
 
 
-@kernel
+@inline_kernel
 def synergy_kernel(before_rates, synergy, code, i, a):
     """The triad's synergy of journey (i, a): the sum over the agent's integrated approaches."""
     gain = 0.0
@@ -207,7 +210,7 @@ def synergy_kernel(before_rates, synergy, code, i, a):
     return gain
 
 
-@kernel
+@inline_kernel
 def draw_kernel(h, exponent, u):
     """:func:`draw` for one journey: its move (0-3), or NO_MOVE, from hazards ``h``."""
     total = h[0] + h[1] + h[2] + h[3]

@@ -88,7 +88,7 @@ State = namedtuple("State", [
 #: What one step computes and the next does not need (reused from step to step).
 Scratch = namedtuple("Scratch", [
     "code", "kind", "reason", "stage_before", "visible", "members", "den", "prompt", "terms",
-    "funded", "momentum", "crisis", "choice", "policy"])
+    "funded", "momentum", "crisis", "choice", "policy", "groups", "share"])
 #: The policy terms of the last input set and shares at Wider system change (and that key).
 Policy = namedtuple("Policy", ["key", "at_six", "last_at_six", "terms"])
 #: Where the steps record: counts by region, nation sums, the event log and the moment each
@@ -119,7 +119,10 @@ def step_kernel(s, x, net, k, u, w):
     offset = x.codes.code_offset
     for i in range(n):
         for a in range(width):
-            w.code[i, a] = offset[a] + s.stage[i, a] * 3 + s.status[i, a]
+            stage, status = s.stage[i, a], s.status[i, a]
+            w.code[i, a] = offset[a] + stage * 3 + status
+            # (the agent-level shocks change codes, not stages: exposure's members as here)
+            w.members[i, a] = stage >= MOBILISING and status != ENDED
     # 2. agent-level shocks
     if r.shocks and not r.collapsed:
         shocks.agent_shocks_kernel(s, x, t0, t.hazard_scale[k],
@@ -130,12 +133,11 @@ def step_kernel(s, x, net, k, u, w):
     for i in range(n):
         for a in range(width):
             w.visible[i, a] = visibility[w.code[i, a]]
-            w.members[i, a] = s.stage[i, a] >= MOBILISING and s.status[i, a] != ENDED
-    network.exposure_kernel(net, x, k, w.visible, w.members, s.exposure, w.den)
+    network.exposure_kernel(net, x, k, w.visible, w.members, s.exposure, w.den, w.groups)
     conditions.readiness_kernel(s, x, row, t0, w.code, w.prompt, w.terms, w.policy)
     # 4. hazards and the draw
     hazards.hazards_kernel(s, x, k, t0, t1, row, w.code, w.prompt, u_move, w.kind, w.choice,
-                           w.funded, w.momentum, w.crisis)
+                           w.funded, w.momentum, w.crisis, w.share)
     # 5. the moves, then the slow variables
     bookkeeping.apply_moves_kernel(s, x, w.code, w.choice, t1, w.kind)
     bookkeeping.slow_variables_kernel(s, x, row, w.code, t1)
@@ -148,14 +150,17 @@ def record_kernel(s, x, k, w, rec):
     The caller makes sure the event buffers have room for one event per journey.
     """
     n, width = s.stage.shape
-    for f in range(s.fields.shape[0]):
-        sums = rec.sums[k, f]
-        for i in range(n):
-            for a in range(width):
-                sums[x.nation[i], a] += s.fields[f, i, a]
+    fields, sums, counts = s.fields, rec.sums[k], rec.counts[k]
+    # agent by agent (each nation's sum still adds its agents in order, as field by field)
     for i in range(n):
+        nation = x.nation[i]
+        for f in range(fields.shape[0]):
+            for a in range(width):
+                sums[f, nation, a] += fields[f, i, a]
+    for i in range(n):
+        region = counts[x.region[i]]
         for a in range(width):
-            rec.counts[k, x.region[i], a, s.stage[i, a], s.status[i, a]] += 1
+            region[a, s.stage[i, a], s.status[i, a]] += 1
             if w.kind[i, a] < 0:
                 continue
             e = rec.events[0]
@@ -324,8 +329,8 @@ def kernel_state(s: JourneyState) -> State:
     return State(*(getattr(s, name) for name in State._fields))
 
 
-def scratch(n: int) -> Scratch:
-    """The step's working arrays for ``n`` agents."""
+def scratch(n: int, regions: int) -> Scratch:
+    """The step's working arrays for ``n`` agents in ``regions`` regions."""
     width = len(APPROACHES)
     shape = (n, width)
     return Scratch(
@@ -336,7 +341,8 @@ def scratch(n: int) -> Scratch:
         momentum=np.zeros(shape), crisis=np.zeros(n), choice=np.full(shape, NO_MOVE, np.int8),
         policy=Policy(key=np.full(2, -1, np.int64), at_six=np.zeros((len(NATIONS), width)),
                       last_at_six=np.zeros((len(NATIONS), width)),
-                      terms=np.zeros((4, n, width))))
+                      terms=np.zeros((4, n, width))),
+        groups=np.zeros((regions + 5, width)), share=np.zeros((len(NATIONS), width)))
 
 
 def record_buffers(counts: np.ndarray, sums: np.ndarray, n: int, capacity: int,
@@ -376,7 +382,7 @@ class CompiledSteps:
                   net.cluster_weight)
         self.ties = (run_ties(net) if net.cache_key is None
                      else _INPUTS.get((net.cache_key, layers), lambda: run_ties(net)))
-        self.scratch = scratch(run.n)
+        self.scratch = scratch(run.n, len(self.ties.region_size))
         width = len(APPROACHES)
         done = np.array([name in recorder.clustering for name in APPROACHES])
         self.record = record_buffers(recorder.counts, recorder.sums, run.n,

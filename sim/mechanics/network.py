@@ -385,23 +385,26 @@ def _barabasi_albert_edges(n: int, m: int, seed: int) -> np.ndarray:
 
 
 @kernel
-def exposure_kernel(net, x, k, visible, members, out, den):
+def exposure_kernel(net, x, k, visible, members, out, den, groups):
     """:meth:`Network.exposure` of step ``k`` with sparse products and group sums.
 
     ``net`` is :class:`sim.mechanics.kernel.Ties`, ``members`` the journeys engaged and not
     ended; ``den`` receives every journey's total weight. The same weighted means as the
     array version (which uses dense matrices up to ``DENSE_LIMIT`` agents), summed in
-    another order, so equal to rounding.
+    another order, so equal to rounding. ``groups`` (regions + 5, approaches) is working
+    space for the group sums.
     """
     n, width = visible.shape
     t = x.timeline
     region_on, learning_on, cluster_on = t.region_on[k], t.learning_on[k], t.cluster_on[k]
     # group sums: each region's visibility, each approach's over the learning network's and
     # the peer clusters' members
-    region_sum = np.zeros((net.region_size.shape[0], width))
-    total = np.zeros(width)
-    learning_sum, learning_count = np.zeros(width), np.zeros(width)
-    cluster_sum, cluster_count = np.zeros(width), np.zeros(width)
+    regions = net.region_size.shape[0]
+    groups[:regions + 5] = 0.0
+    region_sum = groups[:regions]
+    total, learning_sum, learning_count = groups[regions], groups[regions + 1], groups[
+        regions + 2]
+    cluster_sum, cluster_count = groups[regions + 3], groups[regions + 4]
     for i in range(n):
         nation = x.nation[i]
         for a in range(width):
