@@ -94,13 +94,22 @@ def CompareTab(settings: Settings):
     progress = solara.use_reactive(0.0)
     scenario_a = mine.value if mine.value is not None else settings
 
+    def report(percent: float) -> None:
+        """Move the progress bar in steps of a tenth.
+
+        Each move redraws the tab, which would take longer than the runs themselves if it
+        were done for every run.
+        """
+        if percent >= 100.0 or percent - progress.value >= 10.0:
+            progress.set(percent)
+
     def work() -> None:
         a, b, runs = scenario_a, other.value, seeds.value
         error.set(None)
         progress.set(0.0)
         try:
             posteriors = (preset_posterior(a.preset), preset_posterior(b.preset))
-            pair = scenario_pair(a, b, runs, LABELS[1], progress=progress.set,
+            pair = scenario_pair(a, b, runs, LABELS[1], progress=report,
                                  posteriors=posteriors)
             pair = (replace(pair[0], label=LABELS[0]), pair[1])
         except InputError as exc:
