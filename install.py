@@ -7,6 +7,7 @@ Run it with any Python 3 (3.6 or newer; it uses only the standard library):
     python3 install.py test [ARGS...]   install with the test extra, Chromium and the
                                         dashboard's JavaScript, then `python -m pytest ARGS`
     python3 install.py                  install only
+    python3 install.py which            print the path of the Python 3.12+ it would use
 
 It finds a Python >= 3.12 itself: $PYTHON if set; otherwise the oldest 3.12 or newer among
 python3.12 ... python3.16, python3 and python on PATH, pyenv's versions (even when pyenv does
@@ -186,13 +187,26 @@ def ensure_chromium():
     sys.exit(1)
 
 
+def print_python():
+    """Print the full path of the Python :func:`find_python` chooses; 1 if there is none."""
+    python, _ = find_python()
+    if python is None:
+        say("no Python 3.12 or newer found (tried $PYTHON, PATH, pyenv, uv and the py launcher)")
+        return 1
+    print(subprocess.check_output(python + ["-c", "import sys; print(sys.executable)"],
+                                  universal_newlines=True).strip())
+    return 0
+
+
 def main(argv):
     """Parse ``run``/``test``/nothing and do it; returns the exit code."""
     action = argv[0] if argv else ""
     rest = argv[1:]
-    if action not in ("", "run", "test"):
-        say("unknown action %r; use 'run', 'test' or nothing (install only)" % action)
+    if action not in ("", "run", "test", "which"):
+        say("unknown action %r; use 'run', 'test', 'which' or nothing (install only)" % action)
         return 2
+    if action == "which":
+        return print_python()
     make_venv()
     install("test" if action == "test" else "")
     if action == "run":

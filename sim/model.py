@@ -21,6 +21,7 @@ from sim.mechanics.network import build_network
 from sim.mechanics.population import build_population
 from sim.mechanics.state import JourneyState
 from sim.mechanics.timeline import shared_timeline
+from sim.output.metrics import uptake_counts
 from sim.output.recorder import Recorder
 from sim.output.results import RunResult
 from sim.vocabulary import APPROACHES, ENDED, MEASURES, NATIONS, SCOPES
@@ -193,7 +194,7 @@ class InnovationModel(mesa.Model):
     def _caught_up(self, k0: int, taken: int) -> None:
         """Mesa's steps, time, schedule and DataCollector after ``taken`` steps from k0."""
         collector = self.datacollector
-        uptake = _uptake(self.recorder.counts[k0:k0 + taken])
+        uptake = uptake_counts(self.recorder.counts[k0:k0 + taken]).reshape(taken, -1)
         for name, values in zip(UPTAKE_REPORTERS, uptake.T.tolist(), strict=True):
             collector.model_vars[name].extend(values)
         collector._collection_steps.extend((self.time + 1 + np.arange(taken)).tolist())
@@ -225,7 +226,7 @@ class InnovationModel(mesa.Model):
             alive = s.status != ENDED
             return [int(np.count_nonzero((s.stage[:, a] >= stage) & alive[:, a]))
                     for a in range(len(APPROACHES)) for stage in MEASURES.values()]
-        return _uptake(self.recorder.counts[k:k + 1])[0].tolist()
+        return uptake_counts(self.recorder.counts[k:k + 1])[0].ravel().tolist()
 
     def results(self) -> RunResult:
         """The results of the steps taken so far."""
@@ -239,17 +240,6 @@ class InnovationModel(mesa.Model):
             reasons=list(self.journeys.reasons), clustering=dict(self.recorder.clustering),
             observed=observed,
             wall_time=self._build_time + self._run_time)
-
-
-def _uptake(counts: np.ndarray) -> np.ndarray:
-    """Uptake counts in reporter order, shape (steps, reporters).
-
-    From counts by step, region, approach, stage and status: journeys at or beyond each
-    measure's stage and not ended.
-    """
-    live = counts.sum(axis=1)[..., :ENDED].sum(axis=3)         # (steps, approaches, stages)
-    beyond = np.cumsum(live[:, :, ::-1], axis=2)[:, :, ::-1]    # at or beyond each stage
-    return beyond[:, :, list(MEASURES.values())].reshape(len(counts), -1)
 
 
 def _reporter(k: int):

@@ -49,8 +49,9 @@ def cache_root() -> Path:
 
 def cache_folder() -> Path:
     """The writable folder of this version's compiled kernels, created if needed."""
+    name = f"numba-{sources_digest()}"
     for root in (cache_root(), Path(tempfile.gettempdir()) / "innovate-sim-cache"):
-        folder = root / f"numba-{sources_digest()}"
+        folder = root / name
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError:

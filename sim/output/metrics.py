@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from sim.cache import ProcessCache
-from sim.vocabulary import APPROACHES, KINDS, MEASURES, NATIONS, SCOPES
+from sim.vocabulary import APPROACHES, ENDED, KINDS, MEASURES, NATIONS, SCOPES
 
 
 def measure_counts(counts: np.ndarray, measure: str, scope: str = "UK") -> np.ndarray:
@@ -20,6 +20,18 @@ def measure_counts(counts: np.ndarray, measure: str, scope: str = "UK") -> np.nd
     if len(SCOPES[scope]) < len(NATIONS):
         alive = alive[:, [NATIONS.index(n) for n in SCOPES[scope]]]
     return alive.sum(axis=(1, 3, 4))
+
+
+def uptake_counts(counts: np.ndarray) -> np.ndarray:
+    """Journeys at or beyond every measure's stage and not ended, over all areas.
+
+    :func:`measure_counts` of every measure at once (the UK), shape (steps, approaches,
+    measures) in :data:`MEASURES` order; ``counts`` has shape (steps, areas, approaches,
+    stages, statuses), the areas being nations or regions.
+    """
+    alive = counts.sum(axis=1)[..., :ENDED].sum(axis=3)         # (steps, approaches, stages)
+    beyond = np.cumsum(alive[..., ::-1], axis=-1)[..., ::-1]    # at or beyond each stage
+    return beyond[..., list(MEASURES.values())]
 
 
 def first_time(times: np.ndarray, series: np.ndarray, threshold: float) -> float:

@@ -204,14 +204,12 @@ def _freeze_survivors() -> None:
 def curve_counts(counts: np.ndarray) -> np.ndarray:
     """The curves of one run: UK journeys at or beyond each measure's stage and not ended.
 
-    :func:`sim.output.metrics.measure_counts` of every measure of :data:`CURVE_MEASURES`, as
-    int16 of shape (measures, approaches, steps); ``counts`` has shape (steps, nations,
-    approaches, stages, statuses).
+    :func:`sim.output.metrics.uptake_counts` of :data:`CURVE_MEASURES` (every measure), as
+    int16 of shape (measures, approaches, steps).
     """
-    alive = (counts[..., 0] + counts[..., 1]).sum(axis=1)      # (steps, approaches, stages)
-    at_or_beyond = np.cumsum(alive[..., ::-1], axis=-1)[..., ::-1]
-    stages = [MEASURES[m] for m in CURVE_MEASURES]
-    return at_or_beyond[..., stages].transpose(2, 1, 0).astype(np.int16)
+    from sim.output.metrics import uptake_counts
+
+    return uptake_counts(counts).transpose(2, 1, 0).astype(np.int16)
 
 
 # ---------------------------------------------------------------------------------------------
