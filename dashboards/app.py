@@ -3,9 +3,9 @@
 ``Page`` opens the explorer, or Teach mode (:mod:`dashboards.teaching.teach`) when the address
 names a lesson. ``Explore`` builds one :class:`dashboards.session.Session` (one model) per
 browser session with ``solara.use_memo``, so two users never see each other's runs. The scenario
-panel sits on the left; the run controls and six tabs (Map, Uptake, Journeys, Compare, Export,
-About; :mod:`dashboards.tabs`) on the right. Every action is guarded: bad input shows a message
-in the page and never breaks it.
+panel sits on the left; the run controls and seven tabs (Map, Uptake, Journeys, Compare, Where
+to fund next, Export, About; :mod:`dashboards.tabs`) on the right. Every action is guarded: bad
+input shows a message in the page and never breaks it.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ import traitlets
 
 from dashboards.boundaries import ATTRIBUTION as MAP_ATTRIBUTION
 from dashboards.ensembles import COMPARE_KEYS
+from dashboards.funding import FUND_KEYS
 from dashboards.serve import add_status_route
 from dashboards.session import Session, release_memory
 from dashboards.settings import DEFAULT_PRESET, Settings, parse_seed, preset_label
@@ -32,6 +33,7 @@ from dashboards.style import date_label
 from dashboards.tabs.compare import CompareTab
 from dashboards.tabs.controls import ScenarioPanel
 from dashboards.tabs.export import ExportTab
+from dashboards.tabs.funding import FundingTab
 from dashboards.tabs.journeys import JourneysTab
 from dashboards.tabs.map import MapTab
 from dashboards.tabs.page import PageBasics
@@ -47,9 +49,15 @@ add_status_route()          # /_innovate/status, when this module is served
 # when a page's kernel closes, give the memory its session held back to the OS
 solara.lab.on_kernel_start(lambda: release_memory)
 PLAY_INTERVAL = 0.25        # seconds between steps while playing
-TABS = ("Map", "Uptake", "Journeys", "Compare", "Export", "About")
-# keys of the address that are not the page's settings: the tab, a lesson, a comparison's B
-PAGE_KEYS = ("lesson", "authority", *COMPARE_KEYS)
+TABS = ("Map", "Uptake", "Journeys", "Compare", "Where to fund next", "Export", "About")
+# keys of the address that are not the page's settings: the tab, a lesson, a comparison's B,
+# the choices of Where to fund next
+PAGE_KEYS = ("lesson", "authority", *COMPARE_KEYS, *FUND_KEYS)
+
+
+def tab_key(name: str) -> str:
+    """A tab's name in the page address (``tab=fund`` for Where to fund next)."""
+    return "fund" if name == "Where to fund next" else name.lower()
 
 
 def scenario_from_address(search: str | None) -> tuple[Settings, int, str | None]:
@@ -64,7 +72,7 @@ def scenario_from_address(search: str | None) -> tuple[Settings, int, str | None
         settings = Settings.from_query(search, page_keys=PAGE_KEYS)
         names = parse_qs((search or "").lstrip("?")).get("tab", ["map"])
         wanted = names[-1].strip().lower()
-        tabs = [name.lower() for name in TABS]
+        tabs = [tab_key(name) for name in TABS]
         if wanted not in tabs:
             raise InputError(f"tab: unknown tab {wanted!r}; choose one of: {', '.join(tabs)}")
     except InputError as error:
@@ -75,7 +83,7 @@ def scenario_from_address(search: str | None) -> tuple[Settings, int, str | None
 
 def address_query(settings: Settings, tab: int) -> str:
     """The query string that reopens ``settings`` on tab number ``tab``."""
-    return f"{settings.to_query()}&tab={TABS[tab].lower()}"
+    return f"{settings.to_query()}&tab={tab_key(TABS[tab])}"
 
 
 class LinkTools(ipyvue.VueTemplate):
@@ -279,7 +287,7 @@ def Page():
 @solara.component
 def Explore(on_teach: Callable[[], None], notice: str | None = None,
             start: Settings | None = None, start_tab: int = 0):
-    """The explorer: scenario panel, run controls and the six tabs.
+    """The explorer: scenario panel, run controls and the seven tabs.
 
     It opens on ``start`` (default: the calibrated history) and tab number ``start_tab``, and
     keeps the page address in step with the applied settings and the open tab
@@ -302,9 +310,10 @@ def Explore(on_teach: Callable[[], None], notice: str | None = None,
     def keep_address() -> None:
         if getattr(router, "set_path", None) is None:      # no page address (a test kernel)
             return
-        # a comparison link's own keys stay in the address until the Compare tab reads them
+        # a comparison's or a funding choice's keys stay in the address until their tab reads
+        # them
         kept = [(k, v) for k, v in parse_qsl((router.search or "").lstrip("?"))
-                if k in COMPARE_KEYS and k != "tab"]
+                if k in (*COMPARE_KEYS, *FUND_KEYS) and k != "tab"]
         full = query + ("&" + urlencode(kept) if kept else "")
         if (router.search or "").lstrip("?") != full:
             router.push(f"{router.path}?{full}")
@@ -403,6 +412,8 @@ def Explore(on_teach: Callable[[], None], notice: str | None = None,
                     JourneysTab(session=session, version=version, selected=selected)
                 with solara.lab.Tab("Compare"):
                     CompareTab(settings=session.settings)
+                with solara.lab.Tab("Where to fund next"):
+                    FundingTab(settings=session.settings)
                 with solara.lab.Tab("Export"):
                     ExportTab(session=session, version=version, approach=approach)
                 with solara.lab.Tab("About"):

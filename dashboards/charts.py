@@ -615,3 +615,35 @@ def chart_words_html(spec: dict) -> tuple[str, str]:
         parts.append(f"<table><caption>{html.escape(caption)}</caption><thead><tr>{head}"
                      f"</tr></thead><tbody>{body}</tbody></table>")
     return sentence, "".join(parts) + "</details>"
+
+
+# -- Where to fund next --------------------------------------------------------------------------
+
+def funded_sites_spec(population, sites: list[int], strategy: str, width: int = 360) -> dict:
+    """Every authority as a grey dot at its centroid; the funded ones large, named on hover.
+
+    The funded sites are the data set ``funded`` (the chart's words list them); the
+    other authorities are drawn from inline values.
+    """
+    from sim.data import load_uk
+
+    auth = load_uk().authorities
+    everyone = pd.DataFrame({"lon": auth["centroid_lon"].to_numpy()[population.source],
+                             "lat": auth["centroid_lat"].to_numpy()[population.source]})
+    funded = pd.DataFrame({
+        "authority": population.names[sites].astype(str),
+        "region": [population.regions[r] for r in population.region[sites]],
+        "lon": everyone["lon"].to_numpy()[sites].round(3),
+        "lat": everyone["lat"].to_numpy()[sites].round(3)})
+    others = alt.Chart(alt.Data(values=records(everyone.round(3)))).mark_circle(
+        size=14, color="#b0b0b0", opacity=0.8).encode(
+        longitude="lon:Q", latitude="lat:Q")
+    chosen = alt.Chart(alt.Data(name="funded")).mark_circle(
+        size=110, color="#1f4e9c", stroke="#000000", strokeWidth=0.8, opacity=1).encode(
+        longitude="lon:Q", latitude="lat:Q",
+        tooltip=["authority:N", "region:N"])
+    spec = template(alt.layer(others, chosen).project(type="mercator").properties(
+        width=width, height=int(width * 1.3),
+        description=f"Map of the UK's {population.size} authorities with the {len(sites)} "
+                    f"funded {strategy} marked."))
+    return with_data(spec, funded=funded)

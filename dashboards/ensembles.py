@@ -16,12 +16,14 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import parse_qsl, urlencode
 
 import numpy as np
+import pandas as pd
 
 from dashboards.settings import TIES, Changes, Settings, preset_config, preset_label
-from dashboards.style import date_label, region_words, years_words
+from dashboards.style import date_label, points_words, region_words, years_words
 from sim.cache import ProcessCache, config_key
 from sim.config import Config
 from sim.config.loading import scenario_file
@@ -38,12 +40,15 @@ from sim.data import load_uk
 from sim.errors import InputError
 from sim.io import read_toml
 from sim.model import InnovationModel
+from sim.output.equity import EQUITY_MEASURES
 from sim.output.metrics import first_time, value_at
 from sim.vocabulary import (
     APPROACH_NAMES,
     APPROACHES,
     BAND,
     ENDED,
+    EQUITY_WORDS,
+    GAP_NAME,
     LEVER_WORDS,
     MEASURE_PHRASES,
     MEASURES,
@@ -57,18 +62,46 @@ _RUNS = ProcessCache(400)       # single runs (about 100 KB each)
 _POSTERIORS = ProcessCache(16)  # posteriors of presets (they do not change while serving)
 
 
-def run_counts(config: Config, seed: int) -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+class RunCounts(NamedTuple):
+    """What comparisons, effect sentences and handouts count of one run.
+
+    Attributes:
+        times: step-end times.
+        alive: journeys not ended by step, region, approach and stage.
+        size: number of authorities.
+        regions: region names.
+        equity: the equity lens at the last step (:meth:`sim.RunResult.equity_over`), shape
+            (groups, approaches, measures) in :data:`EQUITY_MEASURES` order.
+        groups: the (group, name) of each row of ``equity``.
+    """
+
+    times: np.ndarray
+    alive: np.ndarray
+    size: int
+    regions: list[str]
+    equity: np.ndarray
+    groups: tuple[tuple[str, str], ...]
+
+
+def run_counts(config: Config, seed: int) -> RunCounts:
     """One run of ``config``: what comparisons, effect sentences and handouts count.
 
-    Returns its step-end times, its journeys not ended by step, region, approach and stage,
-    its number of authorities and its region names. Kept per process and read-only, so
-    everything that needs the same configuration and seed runs it once.
+    Kept per process and read-only, so everything that needs the same configuration and seed
+    runs it once.
     """
-    def build() -> tuple[np.ndarray, np.ndarray, int, list[str]]:
+    def build() -> RunCounts:
         result = InnovationModel(config=config, seed=seed).run()
         alive = result.region_counts[..., :ENDED].sum(axis=-1, dtype=np.int32)
         alive.flags.writeable = False
-        return result.times, alive, result.size, list(result.population.regions)
+        table = result.equity_over(slice(-1, None))
+        width = len(APPROACHES)
+        equity = table[list(EQUITY_MEASURES)].to_numpy().reshape(-1, width,
+                                                                 len(EQUITY_MEASURES))
+        equity.flags.writeable = False
+        groups = tuple(zip(table["group"].astype(str)[::width], table["name"][::width],
+                           strict=True))
+        return RunCounts(result.times, alive, result.size, list(result.population.regions),
+                         equity, groups)
 
     return _RUNS.get((config_key(config), seed), build)
 
@@ -93,6 +126,8 @@ class Ensemble:
         draws: the posterior draw of each seed (empty without a posterior).
         size: authorities in each run (0 if not known): a share times the size is a whole
             number of authorities.
+        equity: the equity lens at the end of each run, shape (seeds, groups, approaches,
+            measures) (:class:`RunCounts`), and ``groups`` its rows' (group, name).
     """
 
     label: str
@@ -105,6 +140,8 @@ class Ensemble:
     posterior: str | None = None
     draws: tuple[int, ...] = ()
     size: int = 0
+    equity: np.ndarray | None = None
+    groups: tuple[tuple[str, str], ...] = ()
 
     def series(self, approach: str, measure: str) -> np.ndarray:
         """Shares of one approach and measure, shape (seeds, steps)."""
@@ -127,7 +164,7 @@ def preset_posterior(preset: str) -> Posterior | None:
     two is paired draw by draw. Kept per process until the file changes. A posterior file that
     is there but cannot be read raises :class:`sim.errors.InputError`.
     """
-    owner = _posterior_owner(preset)
+    owner = posterior_owner(preset)
     if owner is None:
         return None
     return _posterior_of(owner)
@@ -138,7 +175,7 @@ def _posterior_of(preset: str) -> Posterior:
     return _POSTERIORS.get((str(path), path.stat().st_mtime_ns), lambda: load_posterior(preset))
 
 
-def _posterior_owner(preset: str, seen: tuple[str, ...] = ()) -> str | None:
+def posterior_owner(preset: str, seen: tuple[str, ...] = ()) -> str | None:
     """The preset whose posterior ``preset`` uses: itself, a calibrated ancestor, or None."""
     if has_posterior(preset):
         return preset
@@ -149,7 +186,7 @@ def _posterior_owner(preset: str, seen: tuple[str, ...] = ()) -> str | None:
     parent = raw.get("extends")
     if not isinstance(parent, str) or parent.endswith(".toml") or parent in seen:
         return None
-    owner = _posterior_owner(parent, (*seen, preset))
+    owner = posterior_owner(parent, (*seen, preset))
     if owner is None:
         return None
     mine, theirs = preset_config(preset), preset_config(owner)
@@ -180,16 +217,18 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
         draws = posterior_draws(posterior, seed_list)
         configs = [config_for_draw(config, posterior, draw, keep) for draw in draws]
     started = time.perf_counter()
-    shares = []
-    times = None
-    size = 0
+    shares, equity = [], []
+    times, size, groups = None, 0, ()
     # the compiled step releases the GIL, so runs overlap on the machine's cores; each run
     # depends only on its configuration and seed, so the results are the same in any order
     with ThreadPoolExecutor(RUN_THREADS) as pool:
         runs = [pool.submit(run_counts, run_config, seed)
                 for seed, run_config in zip(seed_list, configs, strict=True)]
         for k, run in enumerate(runs):
-            times, alive, size, _ = run.result()
+            counted = run.result()
+            times, alive, size, groups = (counted.times, counted.alive, counted.size,
+                                          counted.groups)
+            equity.append(counted.equity)
             uk = alive.sum(axis=1)          # (steps, approaches, stages)
             shares.append(np.stack([uk[..., first:].sum(axis=-1) for first in MEASURES.values()],
                                    axis=-1) / size)
@@ -202,7 +241,7 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
                     shares=np.array(shares), dt=config.time.dt,
                     wall_time=time.perf_counter() - started,
                     posterior=None if posterior is None else posterior.name,
-                    draws=tuple(draws), size=size)
+                    draws=tuple(draws), size=size, equity=np.array(equity), groups=groups)
 
 
 def scenario_pair(mine: Settings, other: Settings, seeds: int, other_label: str,
@@ -670,7 +709,7 @@ def counts_at(settings: Settings, seeds: int, region: str, approach: str, measur
     a, first = APPROACHES.index(approach), MEASURES[measure]
     out = np.zeros((seeds, 2))
     for seed in range(seeds):
-        times, alive, _, regions = run_counts(config, seed)
+        times, alive, _, regions, _, _ = run_counts(config, seed)
         k = int(np.searchsorted(times, year + 1e-9) - 1)
         if k < 0 or math.isnan(year):
             raise InputError(f"year: {year} is outside the run")
@@ -693,3 +732,40 @@ def effect(settings: Settings, changes: Changes, label: str, region: str, approa
     size = int((load_uk().authorities["region_name"] == region).sum())
     return Effect(label=label, approach=approach, measure=measure, year=year, region=region,
                   base=base, changed=changed, region_size=size)
+
+
+# -- the equity lens of a comparison --------------------------------------------------------------
+
+def equity_rows(a: Ensemble, b: Ensemble, approach: str) -> pd.DataFrame:
+    """Both scenarios at the end of their runs, by nation, region and deprivation fifth.
+
+    One row per group: the mean share engaged and integrating under each scenario, and the
+    paired difference in the share integrating (A less B, mean over pairs); the last row is
+    the gap, most less least deprived fifth.
+    """
+    k = APPROACHES.index(approach)
+    engaged, integrating = (EQUITY_MEASURES.index(m) for m in ("engaged", "integrating"))
+    rows = []
+    for g, (group, name) in enumerate(a.groups):
+        ea, eb = a.equity[:, g, k], b.equity[:, g, k]
+        rows.append({"group": group, "name": name,
+                     f"engaged, {a.label}": ea[:, engaged].mean(),
+                     f"engaged, {b.label}": eb[:, engaged].mean(),
+                     f"integrating, {a.label}": ea[:, integrating].mean(),
+                     f"integrating, {b.label}": eb[:, integrating].mean(),
+                     "integrating, difference": (ea[:, integrating] - eb[:, integrating]).mean()})
+    return pd.DataFrame(rows)
+
+
+def gap_sentence(a: Ensemble, b: Ensemble, approach: str) -> str:
+    """The deprivation gap in the share integrating at the end, under each scenario, in words."""
+    k = APPROACHES.index(approach)
+    g = a.groups.index(("gap", GAP_NAME))
+    integrating = EQUITY_MEASURES.index("integrating")
+    gap_a, gap_b = a.equity[:, g, k, integrating], b.equity[:, g, k, integrating]
+    low, high = np.quantile(gap_a - gap_b, BAND)
+    return EQUITY_WORDS["gap"].format(
+        name=APPROACH_NAMES[approach], a=a.label, b=b.label, gap_a=points_words(gap_a.mean()),
+        gap_b=points_words(gap_b.mean()), difference=points_words((gap_a - gap_b).mean()),
+        low=points_words(low), high=points_words(high), band=runs_in_band(len(gap_a)),
+        runs=len(gap_a))

@@ -17,7 +17,14 @@ import numpy as np
 import pandas as pd
 
 from dashboards.boundaries import ATTRIBUTION as MAP_ATTRIBUTION
-from dashboards.style import CONDITION_LABELS, KIND_WORDS, SCORES, date_label, quarter_label
+from dashboards.style import (
+    CONDITION_LABELS,
+    KIND_WORDS,
+    SCORES,
+    date_label,
+    points_words,
+    quarter_label,
+)
 from sim.data import ATTRIBUTION, load_uk
 from sim.output.metrics import measure_counts
 from sim.output.plots import observation_kind, observation_y
@@ -54,6 +61,29 @@ RUN_TABLES: dict[str, str] = {          # the Export tab's CSV files, and what e
     "indicators.csv": "nation means of the five conditions, readiness, spend and outcome",
     "metrics.csv": "summary metrics (years to 10% and 50%, shares in 2030, spend ...)",
 }
+
+
+def markdown_table(frame: pd.DataFrame, percent: tuple[str, ...] = (),
+                   points: tuple[str, ...] = ()) -> str:
+    """A table as Markdown: its header, then one row per line.
+
+    Columns in ``percent`` hold shares (shown as whole percentages), in ``points`` differences
+    of shares (signed percentage points).
+    """
+    def cell(column: str, value) -> str:
+        if (column in percent or column in points) and pd.isna(value):
+            return "n/a"
+        if column in percent:
+            return f"{100 * value:.0f}%"
+        if column in points:
+            return points_words(value)
+        return str(value)
+
+    head = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "---|" * len(frame.columns)
+    rows = ["| " + " | ".join(cell(c, v) for c, v in zip(frame.columns, row, strict=True))
+            + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([head, rule, *rows])
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

@@ -104,6 +104,16 @@ def years_words(delta: float) -> str:
     return f"{text} year{'s' if text != '1' else ''}"
 
 
+def points_words(share: float) -> str:
+    """A difference of two shares in signed percentage points ("+3 points", "-1 point")."""
+    if share != share:                  # NaN
+        return "n/a"
+    points = round(100 * share)
+    if not points:
+        return "0 points"
+    return f"{points:+d} {'point' if abs(points) == 1 else 'points'}"
+
+
 def times_words(n: int) -> str:
     """'never', 'once', 'twice', '3 times'."""
     return {0: "never", 1: "once", 2: "twice"}.get(n, f"{n} times")

@@ -226,6 +226,11 @@ def _install_preset(args: argparse.Namespace) -> int:
 
 def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("experiment", type=Path, help="an experiment file (experiments/*.toml)")
+    _executor_arguments(parser, "sweep")
+
+
+def _executor_arguments(parser: argparse.ArgumentParser, what: str) -> None:
+    """Where and how a sweep or a targeting experiment runs, and where it writes."""
     parser.add_argument("--workers", type=_workers, default=os.cpu_count() or 1,
                         help="parallel worker processes (default: all CPUs)")
     parser.add_argument("--backend", choices=["local", "dask"], default="local",
@@ -236,7 +241,7 @@ def _sweep_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--out", type=Path, default=None,
                         help="output folder (default results/<experiment name>)")
     parser.add_argument("--resume", action="store_true",
-                        help="finish an interrupted sweep in --out")
+                        help=f"finish an interrupted {what} in --out")
     parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
@@ -262,6 +267,34 @@ def _sweep(args: argparse.Namespace) -> int:
         return 1
     print(f"Results in {out}/ (metrics.parquet, curves.parquet, points.csv, manifest.json); "
           f"next: innovate analyze {out}")
+    return 0
+
+
+def _target_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("targeting", type=Path,
+                        help="a targeting file (experiments/targeting-*.toml)")
+    _executor_arguments(parser, "targeting experiment")
+
+
+def _target(args: argparse.Namespace) -> int:
+    if args.backend == "local":
+        from sim.sweeps.backends import local_context
+
+        local_context()
+    from sim.targeting.run import run_targeting
+    from sim.targeting.spec import load_targeting
+
+    targeting = load_targeting(args.targeting)
+    out = args.out or Path("results") / targeting.spec.name
+    summary = run_targeting(targeting, out, workers=args.workers, backend=args.backend,
+                            scheduler=args.scheduler, resume=args.resume,
+                            progress=not args.quiet)
+    print((out / "summary.md").read_text(encoding="utf-8"))
+    print(f"Targeting '{targeting.spec.name}': {summary.evaluations} runs evaluated, "
+          f"{summary.ran} of them now, in {summary.wall_time:.1f} s with {args.workers} "
+          f"{args.backend} worker(s)")
+    print(f"Results in {out}/ (summary.md, strategies.csv, sites.csv, map.png, "
+          "evaluations.parquet, manifest.json)")
     return 0
 
 
@@ -333,6 +366,8 @@ COMMANDS: tuple[Command, ...] = (
             _timeline_arguments, _timeline),
     Command("sweep", "run an experiment: every design point x replicate, streamed to disk",
             _sweep_arguments, _sweep),
+    Command("target", "which authorities to fund first: compare targeting strategies and a "
+            "lazy greedy search on common random numbers", _target_arguments, _target),
     Command("analyze", "summaries, plots, sensitivity indices and scenario discovery of a "
             "sweep", _analyze_arguments, _analyze),
     Command("calibrate", "fit the priors to the observed patterns (ABC-SMC); writes the "

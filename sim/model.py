@@ -90,6 +90,9 @@ class InnovationModel(mesa.Model):
         self.seed = seed
         structure, dynamics = (np.random.default_rng(s)
                                for s in np.random.SeedSequence(seed).spawn(2))
+        if self.config.population.structure_seed is not None:
+            structure = np.random.default_rng(np.random.SeedSequence(
+                self.config.population.structure_seed).spawn(2)[0])
         self.population = build_population(self.config, structure)
         self.network = build_network(self.config, self.population, structure)
         self.timeline = shared_timeline(self.config, self.population)
@@ -235,7 +238,9 @@ class InnovationModel(mesa.Model):
         return RunResult(
             config=self.config, seed=self.seed, times=self.timeline.end[:taken].copy(),
             region_counts=self.recorder.counts[:taken].copy(),
-            sums=self.recorder.sums[:taken].copy(), population=self.population,
+            quintile_counts=self.recorder.quintile_counts[:taken].copy(),
+            sums=self.recorder.sums[:taken].copy(),
+            outcome_sums=self.recorder.outcome_sums[:taken].copy(), population=self.population,
             final=self.state.copy(), event_log=self.recorder.event_arrays(),
             reasons=list(self.journeys.reasons), clustering=dict(self.recorder.clustering),
             observed=observed,

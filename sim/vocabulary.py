@@ -23,6 +23,14 @@ NOT_STARTED, MOBILISING, DESIGNING, DEVELOPING, INTEGRATING, GROWING, WIDER = ra
 STATUSES: tuple[str, ...] = ("active", "paused", "ended")
 ACTIVE, PAUSED, ENDED = range(3)
 
+# The equity lens: each nation's authorities in fifths by their within-nation deprivation rank,
+# named from least to most deprived; the gap is the most deprived fifth less the least.
+QUINTILES = 5
+QUINTILE_NAMES: tuple[str, ...] = ("Q1 least deprived", "Q2", "Q3", "Q4", "Q5 most deprived")
+GAP_NAME = "gap Q5 - Q1"
+# The groups the equity lens reports, in the order of its table.
+EQUITY_GROUPS: tuple[str, ...] = ("UK", "nation", "region", "quintile", "gap")
+
 # The kinds of event in a journey's log.
 KINDS: tuple[str, ...] = ("prompt", "progress", "pause", "resume", "revisit", "end", "restart",
                           "seed")
@@ -173,6 +181,54 @@ METRIC_WORDS: dict[str, str] = {
     "spend_gbp_m": "Spent on {name} over the run (£ million)",
     "outcome_end": "Outcome of {name} at the end of the run (0-1)",
     "outcome_years_per_gbp_m": "Outcome-years of {name} per £1 million spent",
+    "gap_engaged_end": "Share of the most deprived fifth of authorities engaged with {name}, "
+                       "less that of the least deprived fifth, at the end of the run",
+    "gap_integrated_end": "Share of the most deprived fifth of authorities integrating {name}, "
+                          "less that of the least deprived fifth, at the end of the run",
+    "gap_outcome_end": "Outcome of {name} in the most deprived fifth of authorities less that "
+                       "in the least deprived fifth, at the end of the run",
+}
+# The equity lens of a comparison (dashboards/ensembles.py).
+EQUITY_WORDS: dict[str, str] = {
+    "title": "By deprivation, nation and region (at the end of the run)",
+    "gap": "At the end of the run, the share of authorities integrating {name} in the most "
+           "deprived fifth of each nation less that in the least deprived fifth is {gap_a} "
+           "under {a} and {gap_b} under {b}: a difference of {difference} ({band} of {runs} "
+           "paired runs between {low} and {high}).",
+    "table": "Share of each group's authorities engaged and integrating, mean over the runs; "
+             "the difference is {a} less {b}, pair by pair. Fifths (Q1-Q5) are of each "
+             "nation's authorities by deprivation; the gap is Q5 less Q1.",
+}
+# The "Where to fund next" tab's words (dashboards/tabs/funding.py).
+FUND_WORDS: dict[str, str] = {
+    "intro": "**Where to fund next.** Choose an approach and how many authorities a programme "
+             "could fund from 2026, for three years, starting at Designing. Each way of "
+             "choosing them is tried on the same simulated futures as choosing the same number "
+             "at random, and the difference is what the choice buys. The optimised choice "
+             "searches for the authorities that bring most others to integrating by 2036; it "
+             "chooses on one set of runs and is scored on another, so its advantage is not "
+             "flattered.",
+    "headline": "Funding {sites} authorities chosen {strategy} gives {gain} authorities "
+                "integrating {name} in {year} compared with {sites} chosen at random (90% "
+                "interval {low} to {high}, over {seeds} paired runs): {verdict}.",
+    "clear": "a clear gain",
+    "unclear": "not clearly better than chance",
+    "random": "at random",
+    "none": "none funded",
+    "most_ready": "by readiness (most ready first)",
+    "most_connected": "by their ties (most connected first)",
+    "one_per_region": "one per region (the most ready of each)",
+    "most_deprived": "by deprivation (most deprived first)",
+    "optimised": "by the optimised search",
+    "random_sites": "a random set in each run",
+    "equity": "The equity gap is the share integrating in the most deprived fifth of each "
+              "nation's authorities less that in the least deprived fifth, in 2036. A change "
+              "above zero means the choice favours the most deprived more than a random one.",
+    "map": "Where the funded authorities are",
+    "running": "Running the strategies: {runs} runs so far...",
+    "stale": "These results are for the choices as they were; find the sites again.",
+    "button": "Find where to fund",
+    "link": "Link to these choices",
 }
 # Where the record's counts are taken ("EW" in a metric's name is England and Wales).
 METRIC_PLACES: dict[str, str] = {"EW": "England and Wales", "England": "England",

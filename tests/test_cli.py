@@ -18,7 +18,7 @@ from sim.cache import ProcessCache
 from sim.output import plots
 
 FILES = ["timeseries.parquet", "events.parquet", "agents.parquet", "indicators.parquet",
-         "regions.parquet", "metrics.json", "manifest.json", "adoption.png"]
+         "regions.parquet", "equity.parquet", "metrics.json", "manifest.json", "adoption.png"]
 
 
 def _digest(folder: Path) -> dict[str, str]:

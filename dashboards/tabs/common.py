@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
+from typing import Any
+
 import solara
 import solara.widgets
 
 from dashboards.charts import chart_words_html
+from sim.errors import InputError
+
+logger = logging.getLogger(__name__)
 
 
 class Spec:
@@ -52,3 +59,19 @@ def RunStatus(pending: bool, text: str, error: str | None = None, progress: floa
             solara.Text(text)
         if error:
             solara.Error(error)
+
+
+def guarded_work(work: Callable[[], Any], error: solara.Reactive, what: str) -> Any | None:
+    """``work()`` for a tab's runs; None if it failed, with the reason in ``error``.
+
+    Bad input is its one-line message; anything else is logged and said in a line, so that a
+    failing computation never breaks the page.
+    """
+    try:
+        return work()
+    except InputError as exc:
+        error.set(str(exc))
+    except Exception as exc:  # noqa: BLE001 - never let a computation break the page
+        logger.exception("%s failed", what)
+        error.set(f"the {what} failed: {exc}")
+    return None

@@ -10,9 +10,9 @@ decision summary come from :mod:`dashboards.ensembles`, :mod:`dashboards.charts`
 
 from __future__ import annotations
 
-import logging
 from dataclasses import replace
 
+import pandas as pd
 import solara
 import solara.lab
 
@@ -21,6 +21,8 @@ from dashboards.ensembles import (
     Ensemble,
     compare_from_query,
     comparison_query,
+    equity_rows,
+    gap_sentence,
     paired_count,
     paired_reach,
     paired_sentences,
@@ -30,14 +32,13 @@ from dashboards.ensembles import (
     scenario_words,
 )
 from dashboards.figures import compare_png, decision_summary
-from dashboards.frames import comparison_table, csv_bytes
+from dashboards.frames import comparison_table, csv_bytes, markdown_table
 from dashboards.settings import DEFAULT_PRESET, Settings, parse_seed
-from dashboards.tabs.common import RunStatus, Spec, VegaChart
+from dashboards.tabs.common import RunStatus, Spec, VegaChart, guarded_work
 from dashboards.tabs.controls import ScenarioPanel
 from sim.errors import InputError
-from sim.vocabulary import APPROACH_NAMES, APPROACHES, COMPARE_WORDS, MEASURES
+from sim.vocabulary import APPROACH_NAMES, APPROACHES, COMPARE_WORDS, EQUITY_WORDS, MEASURES
 
-logger = logging.getLogger(__name__)
 LABELS = ("scenario A", "scenario B")
 DEFAULT_RUNS = 20
 
@@ -107,19 +108,16 @@ def CompareTab(settings: Settings):
         a, b, runs = scenario_a, other.value, seeds.value
         error.set(None)
         progress.set(0.0)
-        try:
+
+        def both() -> tuple[Ensemble, Ensemble]:
             posteriors = (preset_posterior(a.preset), preset_posterior(b.preset))
-            pair = scenario_pair(a, b, runs, LABELS[1], progress=report,
-                                 posteriors=posteriors)
-            pair = (replace(pair[0], label=LABELS[0]), pair[1])
-        except InputError as exc:
-            error.set(str(exc))
-            return
-        except Exception as exc:  # never let a comparison break the page
-            logger.exception("comparison failed")
-            error.set(f"the comparison failed: {exc}")
-            return
-        shown.set((pair, a, b, runs))
+            mine, theirs = scenario_pair(a, b, runs, LABELS[1], progress=report,
+                                         posteriors=posteriors)
+            return replace(mine, label=LABELS[0]), theirs
+
+        pair = guarded_work(both, error, "comparison")
+        if pair is not None:
+            shown.set((pair, a, b, runs))
 
     task = solara.lab.use_task(work, dependencies=None, prefer_threaded=True)
     solara.Markdown(COMPARE_WORDS["intro"])
@@ -186,6 +184,8 @@ def ComparisonView(a: Ensemble, b: Ensemble, first_measure: str = "integrating",
     details = paired_sentences(a, b, measure.value, level)
     with solara.Details(f"Every approach: {', '.join(APPROACH_NAMES.values())}"):
         solara.Markdown("\n".join(f"- {s}" for s in details), style={"font-size": "14px"})
+    if len(a.groups) and a.groups == b.groups:
+        EquityView(a=a, b=b, approach=approach.value)
     drawn = posterior_sentence(a, b)
     if drawn:
         solara.Markdown(drawn)
@@ -197,6 +197,8 @@ def ComparisonView(a: Ensemble, b: Ensemble, first_measure: str = "integrating",
 
     def summary(fmt: str) -> bytes:
         extra = [counted.sentence()] if counted is not None else []
+        if len(a.groups) and a.groups == b.groups:
+            extra.append(gap_sentence(a, b, approach.value))
         return decision_summary(a, b, said, headline, extra + ([drawn] if drawn else []),
                                 measure.value, level, link or "(no address: run it in the "
                                 "dashboard)", fmt=fmt)
@@ -212,3 +214,19 @@ def ComparisonView(a: Ensemble, b: Ensemble, first_measure: str = "integrating",
                             mime_type="image/png")
         solara.FileDownload(lambda: csv_bytes(comparison_table(a, b)),
                             filename="comparison.csv", label="Data (CSV)", mime_type="text/csv")
+        if len(a.groups) and a.groups == b.groups:
+            solara.FileDownload(lambda: csv_bytes(pd.concat(
+                [equity_rows(a, b, name).assign(approach=name) for name in APPROACHES])),
+                filename="comparison-equity.csv", label="Equity (CSV)", mime_type="text/csv")
+
+
+@solara.component
+def EquityView(a: Ensemble, b: Ensemble, approach: str):
+    """The deprivation gap under both scenarios, and every group's shares at the end."""
+    solara.Markdown(gap_sentence(a, b, approach))
+    with solara.Details(EQUITY_WORDS["title"]):
+        solara.Markdown(f"<small>{EQUITY_WORDS['table'].format(a=a.label, b=b.label)}</small>")
+        rows = equity_rows(a, b, approach)
+        solara.Markdown(markdown_table(rows, percent=tuple(rows.columns[2:-1]),
+                                       points=(rows.columns[-1],)),
+                        style={"font-size": "13px"})

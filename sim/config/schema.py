@@ -75,6 +75,12 @@ class PopulationConfig(Strict):
         "2.1)",
         "Number of agents: 212 is the real UK authorities; any other size resamples them (with "
         "replacement, seeded) and needs a synthetic network.kind.", ge=2, le=2_000_000)
+    structure_seed: int | None = Field(
+        None, ge=0, lt=2**63,
+        description="Seed of the resampled authorities and the synthetic network, the same for "
+                    "every run; unset: each run draws its own from its seed.",
+        json_schema_extra={"unit": "seed", "source": "model switch: one fixed synthetic "
+                           "population and network for all runs (ODD 2.1)"})
 
 
 class NetworkWeights(Strict):

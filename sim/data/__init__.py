@@ -52,7 +52,8 @@ class UKData:
     """The real authorities (rows in ``authorities.csv`` order) and their static data.
 
     Attributes:
-        authorities: one row per authority: agent_id, name, nation, region_code, region_name.
+        authorities: one row per authority: agent_id, name, nation, region_code, region_name,
+            centroid_lat and centroid_lon (degrees, WGS84).
         borders: undirected border ties as index pairs (i < j), estuary links included.
         statistical_neighbours: directed ties (i watches j), DfE 2025 vintage.
         child_population: population aged 0-17 (best estimate).
@@ -125,7 +126,7 @@ def _observed_patterns(authority_ids: list[str]) -> pd.DataFrame:
 
 def _read_uk() -> UKData:
     auth = _read("authorities.csv", ("agent_id", "name", "nation", "region_code",
-                                     "region_name"))
+                                     "region_name", "centroid_lat", "centroid_lon"))
     unknown = sorted(set(auth["nation"]) - set(NATIONS))
     if unknown:
         raise InputError(f"data file authorities.csv: unknown nation {unknown[0]!r}")
@@ -165,7 +166,8 @@ def _read_uk() -> UKData:
 
     workforce, england = _workforce(series, auth)
     return UKData(
-        authorities=auth[["agent_id", "name", "nation", "region_code", "region_name"]].copy(),
+        authorities=auth[["agent_id", "name", "nation", "region_code", "region_name",
+                          "centroid_lat", "centroid_lon"]].copy(),
         borders=borders,
         statistical_neighbours=statistical,
         child_population=by_agent(pop, "pop_0_17_best"),

@@ -12,7 +12,8 @@ compiled loops (:mod:`sim.mechanics.compiler`), many steps per call:
 4. the hazards and the competing-risks draw (:func:`~sim.mechanics.hazards.hazards_kernel`);
 5. the moves and the slow variables (:func:`~sim.mechanics.bookkeeping.apply_moves_kernel`,
    :func:`~sim.mechanics.bookkeeping.slow_variables_kernel`);
-6. what the step records: counts, nation sums and the event log (:func:`record_kernel`).
+6. what the step records: counts by region and by deprivation quintile, nation sums, the
+   outcome summed by region and by quintile, and the event log (:func:`record_kernel`).
 
 The random numbers are the reference's: the same numpy Generator, drawn in the same order
 (one block of uniforms per step, drawn for many steps at once), so a seed gives the same draws
@@ -32,7 +33,7 @@ import numpy as np
 from sim.cache import ProcessCache, config_key
 from sim.mechanics import bookkeeping, conditions, hazards, network, shocks
 from sim.mechanics.compiler import kernel
-from sim.mechanics.state import Evidence, JourneyState
+from sim.mechanics.state import FIELDS, Evidence, JourneyState
 from sim.mechanics.tables import NO_MOVE
 from sim.vocabulary import APPROACHES, ENDED, MOBILISING, NATIONS
 
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 # rows of a step's evidence (sim.mechanics.state.Evidence)
 _POLICY, _FUNDED = int(Evidence.POLICY), int(Evidence.FUNDED)
 _CRISIS, _MOMENTUM = int(Evidence.CRISIS), int(Evidence.MOMENTUM)
+_OUTCOME = FIELDS.index("outcome")
 
 #: Scalars of the configuration the step reads (names as in the configuration's sections).
 Rules = namedtuple("Rules", [
@@ -75,7 +77,7 @@ Seedings = namedtuple("Seedings", [
 #: Everything a run's steps read and never write.
 Inputs = namedtuple("Inputs", [
     "rules", "codes", "tables", "timeline", "events", "nation", "profile", "profile_nation",
-    "nation_size", "region", "inadequate", "spend_scale"])
+    "nation_size", "region", "quintile", "inadequate", "spend_scale"])
 #: The always-on ties as a sparse matrix (CSR) and the weights of the switchable layers.
 Ties = namedtuple("Ties", [
     "indptr", "indices", "data", "static_weight", "complete_weight", "region",
@@ -91,12 +93,13 @@ Scratch = namedtuple("Scratch", [
     "funded", "momentum", "crisis", "choice", "policy", "groups", "share"])
 #: The policy terms of the last input set and shares at Wider system change (and that key).
 Policy = namedtuple("Policy", ["key", "at_six", "last_at_six", "terms"])
-#: Where the steps record: counts by region, nation sums, the event log and the moment each
-#: approach first reaches a quarter of the agents (for the clustering statistic).
+#: Where the steps record: counts by region and by quintile, nation sums, outcome sums by
+#: region and by quintile, the event log and the moment each approach first reaches a quarter
+#: of the agents (for the clustering statistic).
 Record = namedtuple("Record", [
-    "counts", "sums", "event_step", "event_agent", "event_approach", "event_from",
-    "event_to", "event_kind", "event_reason", "evidence", "events", "quarter_step",
-    "quarter_live"])
+    "counts", "quintile_counts", "sums", "outcome_sums", "event_step", "event_agent",
+    "event_approach", "event_from", "event_to", "event_kind", "event_reason", "evidence",
+    "events", "quarter_step", "quarter_live"])
 
 
 @kernel
@@ -145,12 +148,13 @@ def step_kernel(s, x, net, k, u, w):
 
 @kernel
 def record_kernel(s, x, k, w, rec):
-    """Record step ``k``: counts and nation sums, its events with their evidence.
+    """Record step ``k``: counts and sums, its events with their evidence.
 
     The caller makes sure the event buffers have room for one event per journey.
     """
     n, width = s.stage.shape
     fields, sums, counts = s.fields, rec.sums[k], rec.counts[k]
+    outcome, regions = rec.outcome_sums[k], rec.counts.shape[1]
     # agent by agent (each nation's sum still adds its agents in order, as field by field)
     for i in range(n):
         nation = x.nation[i]
@@ -158,9 +162,12 @@ def record_kernel(s, x, k, w, rec):
             for a in range(width):
                 sums[f, nation, a] += fields[f, i, a]
     for i in range(n):
-        region = counts[x.region[i]]
+        region, quintile = counts[x.region[i]], rec.quintile_counts[k, x.quintile[i]]
         for a in range(width):
             region[a, s.stage[i, a], s.status[i, a]] += 1
+            quintile[a, s.stage[i, a], s.status[i, a]] += 1
+            outcome[x.region[i], a] += fields[_OUTCOME, i, a]
+            outcome[regions + x.quintile[i], a] += fields[_OUTCOME, i, a]
             if w.kind[i, a] < 0:
                 continue
             e = rec.events[0]
@@ -280,6 +287,7 @@ def run_inputs(run: Journeys) -> Inputs:
         profile_nation=_frozen(run.profiles.nation, np.int64),
         nation_size=_frozen(run.nation_size.ravel(), float),
         region=_frozen(run.population.region, np.int64),
+        quintile=_frozen(run.population.quintile, np.int64),
         inadequate=_frozen(run.inadequate, float),
         spend_scale=_frozen(run.spend_scale.ravel(), float))
 
@@ -345,12 +353,12 @@ def scratch(n: int, regions: int) -> Scratch:
         groups=np.zeros((regions + 5, width)), share=np.zeros((len(NATIONS), width)))
 
 
-def record_buffers(counts: np.ndarray, sums: np.ndarray, n: int, capacity: int,
-                   quarter_done: np.ndarray) -> Record:
-    """Event buffers with room for ``capacity`` events, writing counts and sums in place."""
+def record_buffers(recorder, n: int, capacity: int, quarter_done: np.ndarray) -> Record:
+    """Event buffers for ``capacity`` events; counts and sums go into ``recorder``'s arrays."""
     width = len(APPROACHES)
     return Record(
-        counts=counts, sums=sums, event_step=np.empty(capacity, np.int64),
+        counts=recorder.counts, quintile_counts=recorder.quintile_counts, sums=recorder.sums,
+        outcome_sums=recorder.outcome_sums, event_step=np.empty(capacity, np.int64),
         event_agent=np.empty(capacity, np.int64), event_approach=np.empty(capacity, np.int64),
         event_from=np.empty(capacity, np.int8), event_to=np.empty(capacity, np.int8),
         event_kind=np.empty(capacity, np.int8), event_reason=np.empty(capacity, np.int16),
@@ -385,7 +393,7 @@ class CompiledSteps:
         self.scratch = scratch(run.n, len(self.ties.region_size))
         width = len(APPROACHES)
         done = np.array([name in recorder.clustering for name in APPROACHES])
-        self.record = record_buffers(recorder.counts, recorder.sums, run.n,
+        self.record = record_buffers(recorder, run.n,
                                      max(4 * run.n * width, 1 << 12), done)
 
     def advance(self, state: JourneyState, k0: int, k1: int, rng: np.random.Generator) -> None:

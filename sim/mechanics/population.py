@@ -10,7 +10,7 @@ import pandas as pd
 from sim.cache import ProcessCache
 from sim.config import UK_SIZE, Config
 from sim.data import UKData, load_uk
-from sim.vocabulary import NATIONS
+from sim.vocabulary import NATIONS, QUINTILES
 
 
 @dataclass(frozen=True)
@@ -52,6 +52,16 @@ class Population:
     def is_real(self) -> bool:
         """True when the agents are the 212 real authorities in data order."""
         return self.size == UK_SIZE and bool(np.all(self.source == np.arange(UK_SIZE)))
+
+    @property
+    def quintile(self) -> np.ndarray:
+        """Within-nation deprivation quintile of every agent: 0 (least deprived fifth) to 4.
+
+        The fifths of ``need``, the within-nation rank of deprivation: the nations' indices
+        of deprivation are not comparable, so each nation is split into its own fifths.
+        """
+        return np.clip(np.ceil(self.need * QUINTILES - 1e-9) - 1, 0, QUINTILES - 1).astype(
+            np.int64)
 
     def subset(self, rows: np.ndarray) -> Population:
         """The agents at ``rows``, in that order."""

@@ -229,10 +229,11 @@ def _seedings(config: Config, population: Population, events: list, start: np.nd
     position = known if population.is_real else {a: i for i, a in enumerate(population.ids)}
     out: dict[int, list[Seeding]] = {}
     for e in _of_kind(events, "seed"):
-        unknown = [a for a in e.agents if a not in known]
+        unknown = [a for a in e.agents if a not in known and a not in position]
         if unknown:
             raise InputError(f"events.{e.id}.agents: unknown authority {unknown[0]!r}; use an "
-                             "agent_id from sim/data/authorities.csv")
+                             "agent_id from sim/data/authorities.csv (or of the resampled "
+                             "population)")
         step = int(np.searchsorted(end, e.date + EPS, side="right"))
         if e.date < start[0] - EPS or step >= len(end):
             continue

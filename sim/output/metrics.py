@@ -50,7 +50,8 @@ def value_at(times: np.ndarray, series: np.ndarray, when: float) -> float:
 PER_APPROACH = ("year_engaged_10pct", "year_engaged_25pct", "year_engaged_50pct",
                 "year_integrated_10pct", "year_integrated_25pct", "year_integrated_50pct",
                 "share_integrated_2030", "engaged_end", "integrated_end", "peak_uptake_year",
-                "clustering_moran_i", "spend_gbp_m", "outcome_end", "outcome_years_per_gbp_m")
+                "clustering_moran_i", "spend_gbp_m", "outcome_end", "outcome_years_per_gbp_m",
+                "gap_engaged_end", "gap_integrated_end", "gap_outcome_end")
 
 
 def metric_names() -> list[str]:
@@ -72,12 +73,17 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
                     uptake: list[np.ndarray], spend: np.ndarray, outcome_years: np.ndarray,
                     outcome_end: np.ndarray, clustering: dict[str, float],
                     observed: pd.DataFrame | None, event_log: dict | None = None,
-                    ids: np.ndarray | None = None) -> dict[str, float]:
+                    ids: np.ndarray | None = None, gaps: np.ndarray | None = None
+                    ) -> dict[str, float]:
     """Flat ``name -> value`` metrics; NaN marks what the run cannot say (e.g. out of window).
 
     Every value is what :func:`first_time` and :func:`value_at` give on the per-approach
-    series, computed for all approaches, thresholds and patterns at once.
+    series, computed for all approaches, thresholds and patterns at once. ``gaps`` (approaches,
+    3) are the equity gaps at the end (:func:`sim.output.equity.gap_metrics`), NaN if not given.
     """
+    if gaps is None:
+        gaps = np.full((len(APPROACHES), 3), math.nan)
+    gap_values = gaps.tolist()
     alive = counts[..., 0] + counts[..., 1]             # active or paused, by stage
     at_or_beyond = np.cumsum(alive[..., ::-1], axis=-1)[..., ::-1]
     engaged = at_or_beyond[..., MEASURES["engaged"]].sum(axis=1)   # (steps, approaches)
@@ -98,7 +104,8 @@ def summary_metrics(*, times: np.ndarray, counts: np.ndarray, size: int, dt: flo
             clustering.get(name, math.nan),
             float(spend[a]) / 1e6,
             float(outcome_end[a]),
-            float(outcome_years[a]) / (spend[a] / 1e6) if spend[a] > 0 else math.nan),
+            float(outcome_years[a]) / (spend[a] / 1e6) if spend[a] > 0 else math.nan,
+            *gap_values[a]),
             strict=True)
     if observed is not None:
         names, stages, nations, approaches, whens = _patterns(observed)

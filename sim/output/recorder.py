@@ -1,4 +1,8 @@
-"""What a run records each step: counts by region, nation sums of every field, the event log."""
+"""What a run records each step: counts, sums of the journeys' fields, and the event log.
+
+Counts by region and by deprivation quintile; nation sums of every field; the outcome index
+summed by region and by quintile.
+"""
 
 from __future__ import annotations
 
@@ -7,20 +11,37 @@ import numpy as np
 from sim.mechanics.network import Network
 from sim.mechanics.population import Population
 from sim.mechanics.state import CODES, FIELDS, Evidence, JourneyState, StepEvents
-from sim.vocabulary import APPROACHES, ENDED, MEASURES, NATIONS
+from sim.vocabulary import APPROACHES, ENDED, MEASURES, NATIONS, QUINTILES
 
 _WIDTH = len(APPROACHES)
+_OUTCOME = FIELDS.index("outcome")
 
 
 class Recorder:
-    """Per-step counts by region, nation sums of every journey field, and the event log."""
+    """Per-step counts and sums of the journeys, and the event log.
+
+    Attributes:
+        counts: journeys by step, region, approach, stage and status.
+        quintile_counts: the same by deprivation quintile instead of region
+            (:attr:`sim.mechanics.population.Population.quintile`).
+        sums: nation sums of every journey field, shape (steps, fields, nations, approaches).
+        outcome_sums: the outcome index summed by region, then by quintile, shape (steps,
+            regions + quintiles, approaches).
+    """
 
     def __init__(self, population: Population, network: Network, steps: int):
         self.population, self.network = population, network
         n = population.size
         regions = len(population.regions)
         self.counts = np.zeros((steps, regions, _WIDTH, 7, 3), np.int32)
+        self.quintile_counts = np.zeros((steps, QUINTILES, _WIDTH, 7, 3), np.int32)
         self.sums = np.zeros((steps, len(FIELDS), len(NATIONS), _WIDTH))
+        self.outcome_sums = np.zeros((steps, regions + QUINTILES, _WIDTH))
+        quintile = population.quintile
+        self._quintile_base = quintile[:, None] * _WIDTH * CODES
+        self._groups = np.concatenate((
+            population.region[None, :] == np.arange(regions)[:, None],
+            quintile[None, :] == np.arange(QUINTILES)[:, None])).astype(float)
         self.clustering: dict[str, float] = {}
         self._events: list[dict[str, np.ndarray]] = []
         self._base = population.region[:, None] * _WIDTH * CODES
@@ -38,7 +59,11 @@ class Recorder:
         """Record step k (ending at t1); ``code`` is every journey's code (see Mechanics)."""
         counts = np.bincount((self._base + code).ravel(), minlength=self.counts[k].size)
         self.counts[k] = counts.reshape(self.counts.shape[1:])
+        self.quintile_counts[k] = np.bincount(
+            (self._quintile_base + code).ravel(),
+            minlength=self.quintile_counts[k].size).reshape(self.quintile_counts.shape[1:])
         np.matmul(self._onehot, state.fields, out=self.sums[k])
+        np.matmul(self._groups, state.fields[_OUTCOME], out=self.outcome_sums[k])
         if len(events.agent):
             self.add_events(time=np.full(len(events.agent), t1), agent=events.agent,
                             approach=events.approach, from_stage=events.from_stage,

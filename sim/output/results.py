@@ -16,6 +16,7 @@ from sim.io import staged_folder, stamp, write_json, write_parquet
 from sim.mechanics.population import Population
 from sim.mechanics.reasons import explain
 from sim.mechanics.state import FIELDS, JourneyState
+from sim.output.equity import equity_table, gap_metrics
 from sim.output.metrics import summary_metrics
 from sim.vocabulary import APPROACHES, KINDS, MEASURES, NATIONS, STAGES, STATUSES
 
@@ -29,8 +30,11 @@ class RunResult:
         seed: the run's seed.
         times: calendar time at the end of each step.
         region_counts: journeys by step, region, approach, stage and status.
+        quintile_counts: the same by within-nation deprivation quintile instead of region.
         sums: nation sums of every journey field (conditions, readiness, spend, outcome) by
             step, shape (steps, fields, nations, approaches).
+        outcome_sums: the outcome index summed by region, then by quintile, shape (steps,
+            regions + quintiles, approaches).
         wall_time: seconds spent building and running the model.
     """
 
@@ -38,7 +42,9 @@ class RunResult:
     seed: int
     times: np.ndarray
     region_counts: np.ndarray
+    quintile_counts: np.ndarray
     sums: np.ndarray
+    outcome_sums: np.ndarray
     population: Population
     final: JourneyState
     event_log: dict[str, np.ndarray]
@@ -154,6 +160,22 @@ class RunResult:
             frame["spend_gbp_to_date" if name == "spend" else name] = column
         return frame[size[idx[1]] > 0].reset_index(drop=True)
 
+    @functools.cached_property
+    def equity(self) -> pd.DataFrame:
+        """The equity lens (:func:`sim.output.equity.equity_table`) at every step.
+
+        By step, group and approach: the shares engaged and integrating and the mean outcome,
+        with the quintile gap.
+        """
+        return self.equity_over(slice(None))
+
+    def equity_over(self, steps: slice) -> pd.DataFrame:
+        """:attr:`equity` at some steps only (``slice(-1, None)``: the end of the run)."""
+        outcome = FIELDS.index("outcome")
+        return equity_table(self.times[steps], self.population, self.region_counts[steps],
+                            self.quintile_counts[steps], self.counts[steps],
+                            self.sums[steps, outcome], self.outcome_sums[steps])
+
     @property
     def uptake_times(self) -> list[np.ndarray]:
         """Per approach, the times of uptake: prompts, renewals and seeds from not started."""
@@ -173,7 +195,9 @@ class RunResult:
                 axis=(0, 1)),
             outcome_end=self.final.outcome.mean(axis=0),
             clustering=self.clustering, observed=self.observed, event_log=self.event_log,
-            ids=self.population.ids)
+            ids=self.population.ids, gaps=gap_metrics(
+                self.quintile_counts, self.outcome_sums[:, len(self.population.regions):],
+                self.population.quintile))
 
     @functools.cached_property
     def manifest(self) -> dict[str, Any]:
@@ -205,6 +229,7 @@ class RunResult:
             write_parquet(staging / "agents.parquet", self.agents)
             write_parquet(staging / "indicators.parquet", self.indicator_table)
             write_parquet(staging / "regions.parquet", self.regions)
+            write_parquet(staging / "equity.parquet", self.equity)
             write_json(staging / "metrics.json", self.metrics)
             write_json(staging / "manifest.json", self.manifest)
             if plot:

@@ -104,23 +104,25 @@ class SweepSummary:
 _CONFIGS: dict[tuple[str, str], Any] = {}
 
 
-def _config(task: Task) -> Any:
+def task_config(task: Task) -> Any:
     """The task's configuration, built once per base, overrides and draw in each worker.
 
     The posterior values of the task's draw (``task.parameters``, without the keys the point
-    sets itself) are set last.
+    sets itself) are set last. Safe from several threads (a dashboard's targeting runs).
     """
     from sim.config import load_config
     from sim.config.posterior import apply_parameters
 
     key = (task.base_digest, json.dumps(task.overrides, default=str),
            json.dumps(task.parameters))
-    if key not in _CONFIGS:
+    config = _CONFIGS.get(key)
+    if config is None:
         if len(_CONFIGS) >= 64:
             _CONFIGS.clear()
-        config = load_config(task.base, task.overrides)
-        _CONFIGS[key] = apply_parameters(config, dict(task.parameters))
-    return _CONFIGS[key]
+        config = apply_parameters(load_config(task.base, task.overrides),
+                                  dict(task.parameters))
+        _CONFIGS[key] = config
+    return config
 
 
 def run_task(task: Task) -> dict[str, Any]:
@@ -130,7 +132,7 @@ def run_task(task: Task) -> dict[str, Any]:
     started = time.perf_counter()
     record: dict[str, Any] = {"run_id": task.run.run_id, "status": "ok", "error": ""}
     try:
-        config = _config(task)
+        config = task_config(task)
         result = InnovationModel(config=config, seed=task.run.seed).run()
         metrics = result.metrics
         record["metrics"] = {m: metrics[m] for m in task.metrics} if task.metrics else metrics

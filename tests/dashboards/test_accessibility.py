@@ -19,7 +19,8 @@ AXE_OPTIONS = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag2
 # What each tab shows once it is drawn.
 TAB_READY = {"Map": ".innovate-map-area", "Uptake": ".vega-embed canvas, .vega-embed svg",
              "Journeys": ".innovate-story",
-             "Compare": ".innovate-compare-run", "Export": "text=Map of",
+             "Compare": ".innovate-compare-run", "Where to fund next": ".innovate-fund-run",
+             "Export": "text=Map of",
              "About": "text=What this is."}
 
 

@@ -56,6 +56,7 @@ def _runs(scenario, seed: int, overrides: dict | None = None
 
 def _assert_agree(compiled: sim.RunResult, reference: sim.RunResult) -> None:
     np.testing.assert_array_equal(compiled.region_counts, reference.region_counts)
+    np.testing.assert_array_equal(compiled.quintile_counts, reference.quintile_counts)
     for name in EXACT_EVENTS:
         np.testing.assert_array_equal(compiled.event_log[name], reference.event_log[name],
                                       err_msg=name)
@@ -63,6 +64,8 @@ def _assert_agree(compiled: sim.RunResult, reference: sim.RunResult) -> None:
     np.testing.assert_allclose(compiled.event_log["evidence"], reference.event_log["evidence"],
                                rtol=1e-9, atol=1e-12)
     np.testing.assert_allclose(compiled.sums, reference.sums, rtol=1e-9, atol=1e-9)
+    np.testing.assert_allclose(compiled.outcome_sums, reference.outcome_sums, rtol=1e-9,
+                               atol=1e-9)
     a, b = compiled.final, reference.final
     for name in ("stage", "status", "integrated_ever"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)

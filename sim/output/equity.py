@@ -1,0 +1,121 @@
+"""The equity lens: uptake, integration and outcomes by nation, region and deprivation quintile.
+
+Each nation's authorities are split into fifths by their within-nation deprivation rank
+(:attr:`sim.mechanics.population.Population.quintile`; the nations' indices of deprivation are
+not comparable with each other). For every group the lens reports, at every step, the share of
+its authorities engaged and integrating (at or beyond Mobilising, or Integrating, and not
+ended) and the mean outcome index; the gap is the most deprived fifth less the least deprived.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+
+from sim.output.metrics import uptake_counts
+from sim.vocabulary import (
+    APPROACHES,
+    EQUITY_GROUPS,
+    GAP_NAME,
+    MEASURES,
+    NATIONS,
+    QUINTILE_NAMES,
+    QUINTILES,
+)
+
+#: What the lens measures of each group, in its table's column order.
+EQUITY_MEASURES = ("engaged", "integrating", "outcome")
+_ENGAGED, _INTEGRATING = (list(MEASURES).index(m) for m in ("engaged", "integrating"))
+
+
+def group_shares(counts: np.ndarray, outcome_sums: np.ndarray, sizes: np.ndarray) -> np.ndarray:
+    """Engaged share, integrating share and mean outcome of each group at every step.
+
+    ``counts`` (steps, groups, approaches, stages, statuses), ``outcome_sums`` (steps, groups,
+    approaches) and ``sizes`` (groups,); the result has shape (steps, groups, approaches, 3)
+    in :data:`EQUITY_MEASURES` order, NaN for a group without authorities.
+    """
+    steps, groups = counts.shape[:2]
+    alive = uptake_counts(counts.reshape(steps * groups, 1, *counts.shape[2:]))
+    alive = alive.reshape(steps, groups, counts.shape[2], len(MEASURES))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        size = np.where(sizes > 0, sizes, np.nan)[None, :, None]
+        return np.stack((alive[..., _ENGAGED] / size, alive[..., _INTEGRATING] / size,
+                         outcome_sums / size), axis=-1)
+
+
+def quintile_sizes(quintile: np.ndarray) -> np.ndarray:
+    """Authorities in each deprivation quintile."""
+    return np.bincount(quintile, minlength=QUINTILES).astype(float)
+
+
+def quintile_gap(shares: np.ndarray) -> np.ndarray:
+    """The most deprived quintile less the least deprived: shape (steps, approaches, 3).
+
+    ``shares`` is :func:`group_shares` by quintile.
+    """
+    return shares[:, QUINTILES - 1] - shares[:, 0]
+
+
+def equity_table(times: np.ndarray, population, region_counts: np.ndarray,
+                 quintile_counts: np.ndarray, nation_counts: np.ndarray,
+                 nation_outcome: np.ndarray, outcome_sums: np.ndarray) -> pd.DataFrame:
+    """One row per step x group x approach: the shares engaged and integrating, the mean outcome.
+
+    ``group`` is one of :data:`sim.vocabulary.EQUITY_GROUPS` and ``name`` the nation, region,
+    quintile or the gap; ``authorities`` is the group's size (0 for the gap).
+    """
+    regions = len(population.regions)
+    uk_counts = nation_counts.sum(axis=1, keepdims=True)
+    blocks = [
+        ("UK", ("UK",), uk_counts, nation_outcome.sum(axis=1, keepdims=True),
+         np.array([population.size], float)),
+        ("nation", NATIONS, nation_counts, nation_outcome,
+         np.bincount(population.nation, minlength=len(NATIONS)).astype(float)),
+        ("region", population.regions, region_counts, outcome_sums[:, :regions],
+         np.bincount(population.region, minlength=regions).astype(float)),
+        ("quintile", QUINTILE_NAMES, quintile_counts, outcome_sums[:, regions:],
+         quintile_sizes(population.quintile)),
+    ]
+    frames = []
+    for group, names, counts, outcome, sizes in blocks:
+        keep = sizes > 0
+        shares = group_shares(counts, outcome, sizes)
+        frames.append(_long(times, group, [n for n, k in zip(names, keep, strict=True) if k],
+                            shares[:, keep], sizes[keep]))
+        if group == "quintile":
+            gap = quintile_gap(shares)[:, None]
+            frames.append(_long(times, "gap", [GAP_NAME], gap, np.zeros(1)))
+    frame = pd.concat(frames, ignore_index=True)
+    frame["group"] = pd.Categorical(frame["group"], EQUITY_GROUPS)
+    return frame
+
+
+def _long(times: np.ndarray, group: str, names: list[str], shares: np.ndarray,
+          sizes: np.ndarray) -> pd.DataFrame:
+    """:func:`group_shares` of some groups as rows of :func:`equity_table`."""
+    steps, groups, width = shares.shape[:3]
+    idx = np.indices((steps, groups, width)).reshape(3, -1)
+    frame = pd.DataFrame({
+        "time": times[idx[0]], "group": group,
+        "name": np.array(names, dtype=object)[idx[1]],
+        "approach": pd.Categorical.from_codes(idx[2], APPROACHES),
+        "authorities": sizes[idx[1]].astype(np.int32),
+    })
+    for m, measure in enumerate(EQUITY_MEASURES):
+        frame[measure] = shares[..., m].reshape(-1)
+    return frame
+
+
+def gap_metrics(quintile_counts: np.ndarray, outcome_sums: np.ndarray,
+                quintile: np.ndarray) -> np.ndarray:
+    """The gap at the last step: shape (approaches, 3), :data:`EQUITY_MEASURES` order.
+
+    ``outcome_sums`` holds the quintiles' sums only; NaN when a quintile has no authorities.
+    """
+    if not len(quintile_counts):
+        return np.full((len(APPROACHES), len(EQUITY_MEASURES)), math.nan)
+    shares = group_shares(quintile_counts[-1:], outcome_sums[-1:], quintile_sizes(quintile))
+    return quintile_gap(shares)[0]
