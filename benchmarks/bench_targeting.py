@@ -1,10 +1,11 @@
 """How long a targeting search takes (issue "Where to support next"), timed as a whole command.
 
-    .venv/bin/python benchmarks/bench_targeting.py            # K = 10, 20 seeds, 2 workers
-    .venv/bin/python benchmarks/bench_targeting.py --posterior --repeat 3
+    .venv/bin/python benchmarks/bench_targeting.py            # TS: K = 10, 20 seeds, 2 workers
+    .venv/bin/python benchmarks/bench_targeting.py --approach cs --posterior --repeat 3
 
-The case is experiments/targeting-cs.toml with one seed set of 20 seeds (the optimised search
-over the 212 authorities for 10 sites, the other strategies, and every choice scored on 20
+The case is experiments/targeting-ts.toml (or -cs) with one seed set of 20 seeds (the optimised
+search over the 212 authorities for 10 sites (all that are eligible: most of them for TS, 61
+for CS), the other strategies, and every choice scored on 20
 held-out seeds), with or without the calibration's posterior draws. Reported: the wall time of
 the whole `innovate target` command (start-up and writing included), the runs it took and the
 sets the search evaluated, as median, min and max over --repeat, with the load average before
@@ -27,10 +28,11 @@ ROOT = Path(__file__).resolve().parent.parent
 TARGET_SECONDS = 300.0
 
 
-def case(path: Path, seeds: int, posterior: bool) -> Path:
-    """The benchmark's targeting file: targeting-cs.toml with one seed set of ``seeds``."""
+def case(path: Path, approach: str, seeds: int, posterior: bool) -> Path:
+    """The benchmark's targeting file: targeting-<approach>.toml with one seed set of ``seeds``."""
     lines = []
-    for line in (ROOT / "experiments" / "targeting-cs.toml").read_text().splitlines():
+    source = ROOT / "experiments" / f"targeting-{approach}.toml"
+    for line in source.read_text().splitlines():
         key = line.split("=")[0].strip()
         if key == "seeds":
             line = f"seeds = {seeds}"
@@ -49,6 +51,7 @@ def load() -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--approach", choices=["ts", "cs"], default="ts")
     parser.add_argument("--seeds", type=int, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--repeat", type=int, default=1)
@@ -58,7 +61,7 @@ def main() -> None:
     before = load()
     times, runs, searched = [], None, None
     with tempfile.TemporaryDirectory() as tmp:
-        spec = case(Path(tmp) / "bench.toml", args.seeds, args.posterior)
+        spec = case(Path(tmp) / "bench.toml", args.approach, args.seeds, args.posterior)
         for k in range(args.repeat):
             out = Path(tmp) / f"out{k}"
             started = time.perf_counter()
@@ -70,8 +73,8 @@ def main() -> None:
             runs = manifest["sessions"][-1]["runs"]
             searched = manifest["sets_searched"]["0"]
     median = statistics.median(times)
-    print(f"innovate target, K = 10, {args.seeds} seeds, {args.workers} workers, posterior: "
-          f"{'yes' if args.posterior else 'no'}")
+    print(f"innovate target {args.approach.upper()}, K = 10, {args.seeds} seeds, "
+          f"{args.workers} workers, posterior: {'yes' if args.posterior else 'no'}")
     print(f"  wall time: median {median:.1f} s (min {min(times):.1f}, max {max(times):.1f}, "
           f"{len(times)} repeat(s)); {runs} runs ({runs / median:.0f} runs/s); the search "
           f"evaluated {searched} sets")

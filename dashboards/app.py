@@ -255,6 +255,7 @@ context (budgets and policy). Combined, they are the *readiness* that drives pro
 again from 2010. *Step* moves one quarter, *Play* keeps stepping, *Run* goes to the end.
 Hover over the map for an authority's stage and conditions; click it to read its journey.
 *Compare* runs two scenarios many times with different chance events and says how they differ.
+*Where to fund next* compares ways of choosing which authorities a programme should fund first.
 Every table and chart can be downloaded from *Export*.
 Accessibility: the page aims at WCAG 2.1 AA; what is tested and its known limits are in
 docs/accessibility.md in the project's repository, which also says how to report a problem.

@@ -70,7 +70,7 @@ class RunCounts(NamedTuple):
         alive: journeys not ended by step, region, approach and stage.
         size: number of authorities.
         regions: region names.
-        equity: the equity lens at the last step (:meth:`sim.RunResult.equity_over`), shape
+        equity: the equity lens at the last step (:meth:`sim.RunResult.equity_end`), shape
             (groups, approaches, measures) in :data:`EQUITY_MEASURES` order.
         groups: the (group, name) of each row of ``equity``.
     """
@@ -93,15 +93,10 @@ def run_counts(config: Config, seed: int) -> RunCounts:
         result = InnovationModel(config=config, seed=seed).run()
         alive = result.region_counts[..., :ENDED].sum(axis=-1, dtype=np.int32)
         alive.flags.writeable = False
-        table = result.equity_over(slice(-1, None))
-        width = len(APPROACHES)
-        equity = table[list(EQUITY_MEASURES)].to_numpy().reshape(-1, width,
-                                                                 len(EQUITY_MEASURES))
+        groups, equity = result.equity_end()
         equity.flags.writeable = False
-        groups = tuple(zip(table["group"].astype(str)[::width], table["name"][::width],
-                           strict=True))
         return RunCounts(result.times, alive, result.size, list(result.population.regions),
-                         equity, groups)
+                         equity, tuple(groups))
 
     return _RUNS.get((config_key(config), seed), build)
 

@@ -59,19 +59,21 @@ def quintile_gap(shares: np.ndarray) -> np.ndarray:
     return shares[:, QUINTILES - 1] - shares[:, 0]
 
 
-def equity_table(times: np.ndarray, population, region_counts: np.ndarray,
-                 quintile_counts: np.ndarray, nation_counts: np.ndarray,
-                 nation_outcome: np.ndarray, outcome_sums: np.ndarray) -> pd.DataFrame:
-    """One row per step x group x approach: the shares engaged and integrating, the mean outcome.
+def equity_arrays(population, region_counts: np.ndarray, quintile_counts: np.ndarray,
+                  nation_counts: np.ndarray, nation_outcome: np.ndarray,
+                  outcome_sums: np.ndarray) -> tuple[list[tuple[str, str]], np.ndarray,
+                                                     np.ndarray]:
+    """Every group of the lens: its (group, name), shares and size, the gap last.
 
-    ``group`` is one of :data:`sim.vocabulary.EQUITY_GROUPS` and ``name`` the nation, region,
-    quintile or the gap; ``authorities`` is the group's size (0 for the gap).
+    The groups are the UK, each nation, region and quintile with authorities, then the gap;
+    the shares have shape (steps, groups, approaches, 3) in :data:`EQUITY_MEASURES` order and
+    the sizes shape (groups,) (0 for the gap). The counts and sums are the recorder's, at the
+    steps wanted.
     """
     regions = len(population.regions)
-    uk_counts = nation_counts.sum(axis=1, keepdims=True)
     blocks = [
-        ("UK", ("UK",), uk_counts, nation_outcome.sum(axis=1, keepdims=True),
-         np.array([population.size], float)),
+        ("UK", ("UK",), nation_counts.sum(axis=1, keepdims=True),
+         nation_outcome.sum(axis=1, keepdims=True), np.array([population.size], float)),
         ("nation", NATIONS, nation_counts, nation_outcome,
          np.bincount(population.nation, minlength=len(NATIONS)).astype(float)),
         ("region", population.regions, region_counts, outcome_sums[:, :regions],
@@ -79,30 +81,44 @@ def equity_table(times: np.ndarray, population, region_counts: np.ndarray,
         ("quintile", QUINTILE_NAMES, quintile_counts, outcome_sums[:, regions:],
          quintile_sizes(population.quintile)),
     ]
-    frames = []
-    for group, names, counts, outcome, sizes in blocks:
-        keep = sizes > 0
-        shares = group_shares(counts, outcome, sizes)
-        frames.append(_long(times, group, [n for n, k in zip(names, keep, strict=True) if k],
-                            shares[:, keep], sizes[keep]))
-        if group == "quintile":
-            gap = quintile_gap(shares)[:, None]
-            frames.append(_long(times, "gap", [GAP_NAME], gap, np.zeros(1)))
-    frame = pd.concat(frames, ignore_index=True)
+    labels, shares, sizes = [], [], []
+    for group, names, counts, outcome, size in blocks:
+        keep = size > 0
+        mine = group_shares(counts, outcome, size)
+        labels += [(group, n) for n, k in zip(names, keep, strict=True) if k]
+        shares.append(mine[:, keep])
+        sizes.append(size[keep])
+    labels.append(("gap", GAP_NAME))
+    shares.append(quintile_gap(mine)[:, None])
+    sizes.append(np.zeros(1))
+    return labels, np.concatenate(shares, axis=1), np.concatenate(sizes)
+
+
+def equity_table(times: np.ndarray, population, region_counts: np.ndarray,
+                 quintile_counts: np.ndarray, nation_counts: np.ndarray,
+                 nation_outcome: np.ndarray, outcome_sums: np.ndarray) -> pd.DataFrame:
+    """One row per step x group x approach: the shares engaged and integrating, the mean outcome.
+
+    ``group`` is one of :data:`sim.vocabulary.EQUITY_GROUPS` and ``name`` the nation, region,
+    quintile or the gap; ``authorities`` is the group's size (0 for the gap). Rows come group
+    by group (:func:`equity_arrays`), each group's step by step.
+    """
+    labels, shares, sizes = equity_arrays(population, region_counts, quintile_counts,
+                                          nation_counts, nation_outcome, outcome_sums)
+    frame = pd.concat([_long(times, group, name, shares[:, g], sizes[g])
+                       for g, (group, name) in enumerate(labels)], ignore_index=True)
     frame["group"] = pd.Categorical(frame["group"], EQUITY_GROUPS)
     return frame
 
 
-def _long(times: np.ndarray, group: str, names: list[str], shares: np.ndarray,
-          sizes: np.ndarray) -> pd.DataFrame:
-    """:func:`group_shares` of some groups as rows of :func:`equity_table`."""
-    steps, groups, width = shares.shape[:3]
-    idx = np.indices((steps, groups, width)).reshape(3, -1)
+def _long(times: np.ndarray, group: str, name: str, shares: np.ndarray,
+          size: float) -> pd.DataFrame:
+    """One group's :func:`group_shares` (steps, approaches, 3) as rows of :func:`equity_table`."""
+    steps, width = shares.shape[:2]
     frame = pd.DataFrame({
-        "time": times[idx[0]], "group": group,
-        "name": np.array(names, dtype=object)[idx[1]],
-        "approach": pd.Categorical.from_codes(idx[2], APPROACHES),
-        "authorities": sizes[idx[1]].astype(np.int32),
+        "time": np.repeat(times, width), "group": group, "name": name,
+        "approach": pd.Categorical.from_codes(np.tile(np.arange(width), steps), APPROACHES),
+        "authorities": np.full(steps * width, size, np.int32),
     })
     for m, measure in enumerate(EQUITY_MEASURES):
         frame[measure] = shares[..., m].reshape(-1)

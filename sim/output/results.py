@@ -16,7 +16,7 @@ from sim.io import staged_folder, stamp, write_json, write_parquet
 from sim.mechanics.population import Population
 from sim.mechanics.reasons import explain
 from sim.mechanics.state import FIELDS, JourneyState
-from sim.output.equity import equity_table, gap_metrics
+from sim.output.equity import equity_arrays, equity_table, gap_metrics
 from sim.output.metrics import summary_metrics
 from sim.vocabulary import APPROACHES, KINDS, MEASURES, NATIONS, STAGES, STATUSES
 
@@ -175,6 +175,19 @@ class RunResult:
         return equity_table(self.times[steps], self.population, self.region_counts[steps],
                             self.quintile_counts[steps], self.counts[steps],
                             self.sums[steps, outcome], self.outcome_sums[steps])
+
+    def equity_end(self) -> tuple[list[tuple[str, str]], np.ndarray]:
+        """The equity lens at the end of the run, as arrays (no table: cheap enough for sweeps).
+
+        Each group's (group, name) and its shares, shape (groups, approaches, 3) in
+        :data:`sim.output.equity.EQUITY_MEASURES` order; the same numbers as the last step of
+        :attr:`equity`.
+        """
+        last, outcome = slice(len(self.times) - 1, None), FIELDS.index("outcome")
+        labels, shares, _ = equity_arrays(
+            self.population, self.region_counts[last], self.quintile_counts[last],
+            self.counts[last], self.sums[last, outcome], self.outcome_sums[last])
+        return labels, shares[0]
 
     @property
     def uptake_times(self) -> list[np.ndarray]:

@@ -32,6 +32,7 @@ import numpy as np
 import pandas as pd
 
 from sim.errors import InputError
+from sim.output.equity import EQUITY_MEASURES
 from sim.output.plots import pyplot
 from sim.sweeps.design import ExperimentFile, salib_problem
 from sim.vocabulary import APPROACHES, BAND
@@ -47,6 +48,7 @@ class FinishedSweep:
     manifest: dict
     metrics: pd.DataFrame
     curves: pd.DataFrame | None
+    equity: pd.DataFrame | None = None
 
     @functools.cached_property
     def spec(self) -> ExperimentFile:
@@ -100,7 +102,10 @@ def read_sweep(folder: str | Path) -> FinishedSweep:
     metrics = pd.read_parquet(folder / "metrics.parquet")
     curves_path = folder / "curves.parquet"
     curves = pd.read_parquet(curves_path) if curves_path.is_file() else None
-    return FinishedSweep(folder=folder, manifest=manifest, metrics=metrics, curves=curves)
+    equity_path = folder / "equity.parquet"
+    equity = pd.read_parquet(equity_path) if equity_path.is_file() else None
+    return FinishedSweep(folder=folder, manifest=manifest, metrics=metrics, curves=curves,
+                         equity=equity)
 
 
 def analyze(folder: str | Path) -> Report:
@@ -124,6 +129,12 @@ def analyze(folder: str | Path) -> Report:
     if sweep.curves is not None:
         plot_curves(sweep, out / "curves.png")
         report.files.append("curves.png")
+    if sweep.equity is not None:
+        equity = equity_summary(sweep)
+        _save_csv(equity, out / "equity.csv", report)
+        lines += ["", "The deprivation gap at the end (share integrating, most deprived fifth "
+                  "less least deprived; mean over replicates, and against the baseline):"]
+        lines += [f"- {s}" for s in gap_sentences(equity)]
     if sweep.design in ("sobol", "morris"):
         indices = sensitivity(sweep)
         _save_csv(indices, out / "sensitivity.csv", report)
@@ -181,8 +192,6 @@ def compare(sweep: FinishedSweep) -> pd.DataFrame:
     The interval is a 90% t-interval of the mean paired difference over replicates where both
     runs reached the outcome.
     """
-    from scipy import stats
-
     ok = sweep.ok
     names = ok.drop_duplicates("point").set_index("point")["point_name"]
     baseline_name = sweep.analysis["baseline"] or names.iloc[0]
@@ -198,20 +207,78 @@ def compare(sweep: FinishedSweep) -> pd.DataFrame:
             both = np.isfinite(a.to_numpy(float)) & np.isfinite(b.to_numpy(float))
             diff = (a - b).to_numpy(float)[both]
             n = len(diff)
-            mean = diff.mean() if n else math.nan
-            half = (stats.t.ppf(0.95, n - 1) * diff.std(ddof=1) / math.sqrt(n)
-                    if n > 1 else math.nan)
+            mean, low, high = paired_interval(diff)
+            half = mean - low
             rows.append({"point": point, "point_name": name, "baseline": baseline_name,
                          "outcome": outcome, "pairs": n,
                          "reached": int(np.isfinite(a.to_numpy(float)).sum()),
                          "baseline_reached": int(np.isfinite(b.to_numpy(float)).sum()),
                          "replicates": len(a), "mean_difference": mean,
-                         "ci90_low": mean - half, "ci90_high": mean + half,
+                         "ci90_low": low, "ci90_high": high,
                          "sentence": describe_difference(
                              outcome, name, baseline_name, mean, half, n, len(a),
                              (int(np.isfinite(a.to_numpy(float)).sum()),
                               int(np.isfinite(b.to_numpy(float)).sum())))})
     return pd.DataFrame(rows)
+
+
+def paired_interval(differences: np.ndarray) -> tuple[float, float, float]:
+    """Mean of paired differences and its 90% Student t interval (equal tails, :data:`BAND`).
+
+    NaN where there are too few differences (no mean without one, no interval without two).
+    """
+    from scipy import stats
+
+    n = len(differences)
+    if not n:
+        return math.nan, math.nan, math.nan
+    mean = float(np.mean(differences))
+    if n < 2:
+        return mean, math.nan, math.nan
+    half = float(stats.t.ppf(BAND[1], n - 1) * np.std(differences, ddof=1) / math.sqrt(n))
+    return mean, mean - half, mean + half
+
+
+def equity_summary(sweep: FinishedSweep) -> pd.DataFrame:
+    """Each point's equity lens at the end: mean over its runs, and against the baseline.
+
+    One row per point, group, name and approach: the mean shares engaged and integrating and
+    the mean outcome, and (designs with named points or a grid) the integrating share's mean
+    paired difference from the baseline point with its 90% interval.
+    """
+    ok = sweep.ok[["run_id", "point", "point_name", "replicate"]]
+    table = sweep.equity.merge(ok, on="run_id")
+    keys = ["point", "point_name", "group", "name", "approach"]
+    means = table.groupby(keys, sort=False)[list(EQUITY_MEASURES)].mean().reset_index()
+    names = ok.drop_duplicates("point").set_index("point")["point_name"]
+    if sweep.design not in ("scenarios", "grid") or len(names) < 2:
+        return means
+    baseline = sweep.analysis["baseline"] or names.iloc[0]
+    base = table[table["point_name"] == baseline].set_index(
+        ["replicate", "group", "name", "approach"])["integrating"]
+    rows = []
+    for key, part in table.groupby(keys, sort=False):
+        mine = part.set_index(["replicate", "group", "name", "approach"])["integrating"]
+        a, b = mine.align(base, join="inner")
+        mean, low, high = paired_interval((a - b).to_numpy(float)[np.isfinite(a - b)])
+        rows.append((*key, baseline, mean, low, high))
+    paired = pd.DataFrame(rows, columns=[*keys, "baseline", "integrating_difference",
+                                         "ci90_low", "ci90_high"])
+    return means.merge(paired, on=keys)
+
+
+def gap_sentences(equity: pd.DataFrame) -> list[str]:
+    """The deprivation gap in the share integrating at each point, in words."""
+    gaps = equity[equity["group"] == "gap"]
+    out = []
+    for row in gaps.itertuples():
+        line = (f"{row.point_name}, {row.approach}: {100 * row.integrating:+.1f} percentage "
+                "points")
+        if "baseline" in gaps.columns and row.point_name != row.baseline:
+            line += (f"; {100 * row.integrating_difference:+.1f} against {row.baseline} (90% "
+                     f"CI {100 * row.ci90_low:+.1f} to {100 * row.ci90_high:+.1f})")
+        out.append(line)
+    return out
 
 
 def describe_difference(outcome: str, name: str, baseline: str, mean: float, half: float,

@@ -16,6 +16,9 @@ Folder layout::
     metrics.parquet    one row per run: point, replicate, seed, parameters, status, metrics
                        (with a posterior: its draw and the posterior.* values it took)
     curves.parquet     one row per run x approach x measure: UK counts at every step
+    equity.parquet     one row per run x group x approach: the shares engaged and integrating
+                       and the mean outcome at the end, for the UK, each nation, region and
+                       deprivation quintile, and the gap (with curves)
     points.csv         the design: one row per point with its parameter values
 """
 
@@ -46,6 +49,7 @@ import pyarrow.parquet as pq
 
 from sim.errors import InputError
 from sim.io import output_folder, read_json, stamp, write_json, write_parquet
+from sim.output.equity import EQUITY_MEASURES
 from sim.sweeps.backends import BACKENDS, Backend, open_executor
 from sim.sweeps.design import Experiment, Run
 from sim.vocabulary import APPROACHES, MEASURES
@@ -139,6 +143,7 @@ def run_task(task: Task) -> dict[str, Any]:
         if task.curves:
             record["curves"] = curve_counts(result.counts)
             record["t0"], record["dt"] = float(result.times[0]), config.time.dt
+            record["equity_groups"], record["equity"] = result.equity_end()
     except Exception:  # noqa: BLE001 - a failing run is data, not a crash of the sweep
         record["status"] = "failed"
         record["error"] = traceback.format_exc()
@@ -287,8 +292,8 @@ def _completed_runs(out: Path) -> set[int]:
     done: set[int] = set()
     for path in sorted(parts.glob("metrics-*.parquet")):
         done.update(pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist())
-    for path in parts.glob("curves-*.parquet"):
-        if not (parts / path.name.replace("curves-", "metrics-")).exists():
+    for path in [*parts.glob("curves-*.parquet"), *parts.glob("equity-*.parquet")]:
+        if not (parts / ("metrics-" + path.name.split("-", 1)[1])).exists():
             path.unlink()
     return done
 
@@ -389,6 +394,7 @@ class _PartWriter:
         curves = _curve_table(self.buffer)
         if curves is not None:
             write_parquet(self.folder / f"curves-{name}", curves)
+            write_parquet(self.folder / f"equity-{name}", _equity_table(self.buffer))
         write_parquet(self.folder / f"metrics-{name}", self._metric_table())
         if self.next == self.stop_after and hasattr(signal, "SIGSTOP"):
             os.kill(os.getpid(), signal.SIGSTOP)
@@ -474,6 +480,28 @@ def _curve_table(records: list[dict[str, Any]]) -> pa.Table | None:
         "counts": pa.ListArray.from_arrays(pa.array(offsets), pa.array(counts, pa.int16()))})
 
 
+def _equity_table(records: list[dict[str, Any]]) -> pa.Table:
+    """One row per run x group x approach of the records with curves: the lens at the end.
+
+    The equity lens of :meth:`sim.RunResult.equity_end`: shares engaged and integrating and
+    the mean outcome of the UK, each nation, region and quintile, and the gap.
+    """
+    records = [r for r in records if "equity" in r]
+    width = len(APPROACHES)
+    rows = [len(r["equity_groups"]) * width for r in records]
+    columns: dict[str, Any] = {
+        "run_id": pa.array(np.repeat([r["run_id"] for r in records], rows), pa.int64()),
+        "group": pa.array([g for r in records for g, _ in r["equity_groups"]
+                           for _ in range(width)]),
+        "name": pa.array([n for r in records for _, n in r["equity_groups"]
+                          for _ in range(width)]),
+        "approach": pa.array(np.tile(APPROACHES, sum(rows) // width))}
+    values = np.concatenate([r["equity"].reshape(-1, len(EQUITY_MEASURES)) for r in records])
+    columns |= {m: pa.array(values[:, k], pa.float64())
+                for k, m in enumerate(EQUITY_MEASURES)}
+    return pa.table(columns)
+
+
 def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
     """Merge the parts into sorted ``metrics.parquet`` and ``curves.parquet``.
 
@@ -501,6 +529,13 @@ def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
                                                            ("approach", "ascending"),
                                                            ("measure", "ascending")])
         write_parquet(out / "curves.parquet", curves.take(order))
+    equity_parts = sorted((out / "parts").glob("equity-*.parquet"))
+    if equity_parts:
+        # a run's rows are together and in one order, and Arrow's sort is stable: sorted by
+        # run id, the file is the same however the runs were split into parts
+        equity = pa.concat_tables([pq.read_table(p) for p in equity_parts])
+        order = pc.sort_indices(equity, sort_keys=[("run_id", "ascending")])
+        write_parquet(out / "equity.parquet", equity.take(order))
     return [int(i) for i in metrics.loc[metrics["status"] != "ok", "run_id"]], timings
 
 

@@ -16,24 +16,11 @@ import itertools
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from sim.mechanics.population import Population
+from sim.sweeps.analysis import paired_interval
 from sim.targeting.spec import OBJECTIVES, STRATEGIES
-from sim.vocabulary import APPROACH_NAMES, BAND
-
-#: a row's name for the runs without support
-NO_SUPPORT = "none"
-
-
-def interval(gains: np.ndarray) -> tuple[float, float, float]:
-    """Mean of paired gains and its 90% Student t interval."""
-    n = len(gains)
-    mean = float(np.mean(gains))
-    if n < 2:
-        return mean, float("nan"), float("nan")
-    half = float(stats.t.ppf(BAND[1], n - 1) * np.std(gains, ddof=1) / np.sqrt(n))
-    return mean, mean - half, mean + half
+from sim.vocabulary import APPROACH_NAMES
 
 
 def strategy_rows(seed_set: int, sets: dict[str, list[list[int]]],
@@ -50,7 +37,7 @@ def strategy_rows(seed_set: int, sets: dict[str, list[list[int]]],
     rows = []
     for name, chosen in sets.items():
         mine = held_out[name]
-        gain, low, high = interval(np.array([v["score"] for v in mine]) - random)
+        gain, low, high = paired_interval(np.array([v["score"] for v in mine]) - random)
         same = all(c == chosen[0] for c in chosen)
         rows.append({
             "seed_set": seed_set, "strategy": name, "sites": len(chosen[0]),

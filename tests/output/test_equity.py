@@ -103,3 +103,11 @@ def test_some_steps_are_those_rows_of_every_step(result):
         whole = table[table["time"].isin(times)]
         pd.testing.assert_frame_equal(part.reset_index(drop=True),
                                       whole.reset_index(drop=True))
+
+
+def test_the_end_as_arrays_is_the_last_step_of_the_table(result):
+    labels, shares = result.equity_end()
+    last = result.equity_over(slice(-1, None))
+    assert labels == list(zip(last["group"].astype(str)[::3], last["name"][::3], strict=True))
+    np.testing.assert_array_equal(shares.reshape(-1, 3),
+                                  last[list(EQUITY_MEASURES)].to_numpy())

@@ -270,3 +270,23 @@ def test_never_reached_times_are_censored_at_each_run_s_own_end(grid_sweep):
     raw = sweep_.ok["TS.year_integrated_50pct"].to_numpy(float)
     assert np.isnan(raw).all()
     assert (censored(sweep_, "TS.year_integrated_50pct") == 2025.0).all()
+
+
+def test_the_equity_lens_of_each_point_and_against_the_baseline(grid_sweep):
+    """equity.csv: each point's mean gap is the mean of its runs' gap metric, and its paired
+    difference from the baseline the mean of the differences of those metrics."""
+    _, out, _ = grid_sweep
+    report = analyze(out)
+    metrics = pd.read_parquet(out / "metrics.parquet")
+    equity = pd.read_csv(out / "analysis" / "equity.csv")
+    gap = equity[(equity["group"] == "gap") & (equity["approach"] == "TS")].set_index("point")
+    for point in (0, 2):
+        values = metrics.loc[metrics["point"] == point, "TS.gap_integrated_end"].to_numpy()
+        assert gap.loc[point, "integrating"] == pytest.approx(values.mean())
+    base = metrics.loc[metrics["point"] == 0, "TS.gap_integrated_end"].to_numpy()
+    mine = metrics.loc[metrics["point"] == 2, "TS.gap_integrated_end"].to_numpy()
+    assert gap.loc[2, "integrating_difference"] == pytest.approx((mine - base).mean())
+    uk = equity[(equity["name"] == "UK") & (equity["approach"] == "CS")].set_index("point")
+    ends = metrics.loc[metrics["point"] == 2, "CS.integrated_end"].to_numpy()
+    assert uk.loc[2, "integrating"] == pytest.approx(ends.mean() / 60)   # 60 agents
+    assert "equity.csv" in report.files and "The deprivation gap at the end" in report.text

@@ -38,6 +38,14 @@ def test_every_run_has_one_row_and_reruns_alone_with_its_seed(grid_sweep):
     engaged = curves[(curves["run_id"] == 5) & (curves["approach"] == "TS")
                      & (curves["measure"] == "engaged")]["counts"].iloc[0]
     assert engaged[-1] == alone.metrics["TS.engaged_end"]
+    equity = pd.read_parquet(out / "equity.parquet")
+    mine = equity[equity["run_id"] == 5]
+    groups, shares = alone.equity_end()
+    assert len(mine) == len(groups) * 3 and list(equity["run_id"].unique()) == list(range(8))
+    np.testing.assert_array_equal(mine[["engaged", "integrating", "outcome"]].to_numpy(),
+                                  shares.reshape(-1, 3))
+    gap = mine[(mine["group"] == "gap") & (mine["approach"] == "TS")].iloc[0]
+    assert gap["integrating"] == alone.metrics["TS.gap_integrated_end"]
     manifest = read_sweep(out).manifest
     assert manifest["status"] == "complete" and manifest["replicate_seeds"] == list(
         replicate_seeds(11, 2))
@@ -51,7 +59,7 @@ def test_results_are_bit_identical_whatever_the_workers_and_backend(grid_sweep):
     dask = tmp / "dask"
     run_sweep(load_experiment(grid_experiment(tmp)), dask, workers=2, backend="dask",
               progress=False)
-    for name in ("metrics.parquet", "curves.parquet"):
+    for name in ("metrics.parquet", "curves.parquet", "equity.parquet"):
         assert sha(serial / name) == sha(two / name) == sha(dask / name), name
 
 
@@ -135,7 +143,7 @@ def test_resume_after_kill_9_gives_exactly_the_uninterrupted_runs(tmp_path):
                             cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert f"ran {240 - len(written)} " in result.stdout
-    for name in ("metrics.parquet", "curves.parquet"):
+    for name in ("metrics.parquet", "curves.parquet", "equity.parquet"):
         assert sha(whole / name) == sha(out / name), name
     again = subprocess.run([*INNOVATE, "sweep", str(path), "--out", str(out), "--quiet",
                             "--resume"], capture_output=True, text=True, cwd=ROOT)

@@ -150,3 +150,32 @@ def test_each_seed_draws_its_calibrated_parameters():
     got = store.scores(0, [((), 0)], ids)[0]
     run = sim.InnovationModel(config=config, seed=seeds[0]).run()
     assert got == store.objective.values(run)
+
+
+def test_a_budget_in_pounds_buys_what_it_can(tmp_path):
+    """With a budget in pounds every strategy's sites cost no more than the budget."""
+    from sim.targeting.run import candidates
+
+    spec = {key: value for key, value in SMALL["targeting"].items() if key != "sites"}
+    spec |= {"budget_gbp_m": 1.0, "check_brute_force": False, "seed_sets": 1}
+    cost = candidates(targeting_from_mapping({**SMALL, "targeting": spec}), 0)[0].cost
+    assert cost.min() > 1000            # pounds, from the model's costs (not a count)
+    budget = float(np.sort(cost)[:3].sum() * 1.01)      # the three cheapest, or fewer dearer
+    spec["budget_gbp_m"] = budget / 1e6
+    run_targeting(targeting_from_mapping({**SMALL, "targeting": spec}), tmp_path / "budget",
+                  workers=1, progress=False)
+    strategies = pd.read_csv(tmp_path / "budget" / "strategies.csv")
+    chosen = strategies[~strategies["strategy"].isin(["none", "random"])]
+    assert (chosen["cost_gbp_m"] <= budget / 1e6 + 1e-9).all()
+    assert (chosen["sites"] >= 1).all() and chosen["sites"].max() <= 3
+    assert "GBP" in (tmp_path / "budget" / "summary.md").read_text()
+
+
+@pytest.mark.parametrize("name", ["targeting-cs", "targeting-ts", "targeting-cs-check"])
+def test_shipped_targeting_experiments_are_valid_and_documented(name):
+    from sim.targeting.spec import load_targeting
+
+    t = load_targeting(ROOT / "experiments" / f"{name}.toml")
+    assert t.spec.name == name and t.config.time.end == t.spec.horizon
+    readme = (ROOT / "experiments" / "README.md").read_text()
+    assert f"innovate target experiments/{name}.toml" in readme
