@@ -182,8 +182,7 @@ def _choose(t: Targeting, k: int, store: Evaluations, budget: float, searched: d
             progress: bool) -> tuple[dict[str, list[list[int]]], Population]:
     """Every strategy's sites for each seed of search set ``k`` (the same for all but random)."""
     c, population = candidates(t, k)
-    sets, _ = _random_sets(t, k, budget, c)
-    sets = {"none": [[]] * t.spec.seeds, "random": sets}
+    sets = {"none": [[]] * t.spec.seeds, "random": _random_sets(t, k, budget, c)}
     for name in t.spec.strategies:
         if name in RULES:
             sets[name] = [fill(RULES[name](c), c.cost, budget)] * t.spec.seeds
@@ -199,14 +198,10 @@ def _choose(t: Targeting, k: int, store: Evaluations, budget: float, searched: d
     return sets, population
 
 
-def _random_sets(t: Targeting, k: int, budget: float, c: Candidates | None = None
-                 ) -> tuple[list[list[int]], Population | None]:
+def _random_sets(t: Targeting, k: int, budget: float, c: Candidates) -> list[list[int]]:
     """A random choice of sites for each seed of seed set ``k``, from its eligible authorities."""
-    population = None
-    if c is None:
-        c, population = candidates(t, k)
     rng = np.random.default_rng([t.spec.seed, k])
-    return [fill(random_order(c, rng), c.cost, budget) for _ in range(t.spec.seeds)], population
+    return [fill(random_order(c, rng), c.cost, budget) for _ in range(t.spec.seeds)]
 
 
 def _values(store: Evaluations, k: int, sets: dict[str, list[list[int]]], ids: np.ndarray
@@ -280,7 +275,7 @@ def compare_strategies(t: Targeting, store: Evaluations, progress: bool = False)
     spec = t.spec
     budget = float(spec.sites if spec.sites is not None else spec.budget_gbp_m * 1e6)
     rows, chosen, searched = [], {}, {}
-    held, _ = _random_sets(t, t.held_out, budget)
+    held = _random_sets(t, t.held_out, budget, candidates(t, t.held_out)[0])
     for k in range(spec.seed_sets):
         sets, population = _choose(t, k, store, budget, searched, progress)
         chosen[k] = {name: sets[name][0] for name in spec.strategies if name != "random"}

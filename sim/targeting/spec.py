@@ -216,7 +216,11 @@ def load_targeting(path: str | Path) -> Targeting:
 
 
 def support_event(t: TargetingSpec, agents: list[str]) -> dict:
-    """The seed event that funds ``agents`` (disabled when there are none)."""
+    """The seed event that funds ``agents`` (disabled when there are none).
+
+    A disabled event is still validated, and a seed event needs someone to seed: without
+    agents it names a placeholder, which :func:`support_overrides` replaces when it enables it.
+    """
     return {"id": EVENT_ID, "kind": "seed", "date": t.start, "approach": t.approach,
             "agents": agents or ["placeholder"], "stage": t.stage,
             "funded_until": t.start + t.support_years, "enabled": bool(agents),

@@ -179,3 +179,13 @@ def test_shipped_targeting_experiments_are_valid_and_documented(name):
     assert t.spec.name == name and t.config.time.end == t.spec.horizon
     readme = (ROOT / "experiments" / "README.md").read_text()
     assert f"innovate target experiments/{name}.toml" in readme
+
+
+def test_the_dask_backend_gives_the_same_files(small, tmp_path):
+    """The same experiment on a local Dask cluster: the same evaluations and strategies."""
+    out = tmp_path / "dask"
+    run_targeting(targeting_from_mapping(SMALL), out, workers=2, backend="dask",
+                  progress=False)
+    pd.testing.assert_frame_equal(pd.read_parquet(out / "evaluations.parquet"),
+                                  pd.read_parquet(small / "evaluations.parquet"))
+    assert (out / "strategies.csv").read_text() == (small / "strategies.csv").read_text()
