@@ -126,7 +126,7 @@ def _run(args: argparse.Namespace) -> int:
     result.save(out, plot=not args.no_plot)
     print()
     print(f"Results written to {out}/ (timeseries.parquet, events.parquet, agents.parquet, "
-          f"indicators.parquet, regions.parquet, metrics.json, manifest.json"
+          f"indicators.parquet, regions.parquet, equity.parquet, metrics.json, manifest.json"
           f"{'' if args.no_plot else ', adoption.png'})")
     return 0
 
