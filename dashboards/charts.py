@@ -647,3 +647,41 @@ def funded_sites_spec(population, sites: list[int], strategy: str, width: int = 
         description=f"Map of the UK's {population.size} authorities with the {len(sites)} "
                     f"funded {strategy} marked."))
     return with_data(spec, funded=funded)
+
+
+# -- the equity gap of a comparison --------------------------------------------------------------
+
+def gap_spec(bands: pd.DataFrame, labels: tuple[str, str], approach: str,
+             window: tuple[float, float]) -> dict:
+    """The gap in the share integrating, most less least deprived fifth, over time.
+
+    Both scenarios' means and 90% bands (``bands``: :func:`dashboards.ensembles.gap_bands`).
+    """
+    spec = with_data(_gap_template(labels, window), gap=bands.round(4))
+    spec["description"] = (f"The gap in the share of authorities integrating "
+                           f"{APPROACH_NAMES[approach]} between the most and least deprived "
+                           f"fifths over time, under {labels[0]} and {labels[1]}: the average "
+                           "of the runs and the band holding 90% of them.")
+    return spec
+
+
+def _gap_template(labels: tuple[str, str], window: tuple[float, float],
+                  width: int = 520) -> dict:
+    def build() -> dict:
+        colors = alt.Scale(domain=list(labels), range=list(SCENARIO_COLORS))
+        x = _time_axis(window)
+        base = alt.Chart(alt.Data(name="gap"))
+        band = base.mark_area(opacity=0.22).encode(
+            x=x, y=alt.Y("p05:Q", title="gap, most less least deprived",
+                         axis=alt.Axis(format="+%")),
+            y2="p95:Q", color=alt.Color("scenario:N", scale=colors))
+        line = base.mark_line(strokeWidth=2.2).encode(
+            x=x, y="mean:Q", color=alt.Color("scenario:N", scale=colors, legend=alt.Legend(
+                title="average and 90% band of the runs", orient="bottom")),
+            tooltip=["scenario:N", alt.Tooltip("time:Q", format=".2f"),
+                     alt.Tooltip("mean:Q", format="+.1%")])
+        zero = alt.Chart(alt.Data(values=[{"zero": 0}])).mark_rule(
+            strokeDash=[4, 4], color="#555555").encode(y="zero:Q")
+        return template(alt.layer(band, line, zero).properties(width=width, height=200))
+
+    return _TEMPLATES.get(("gap", labels, window, width), build)

@@ -73,6 +73,8 @@ class RunCounts(NamedTuple):
         equity: the equity lens at the last step (:meth:`sim.RunResult.equity_end`), shape
             (groups, approaches, measures) in :data:`EQUITY_MEASURES` order.
         groups: the (group, name) of each row of ``equity``.
+        gaps: the equity gap at every step (:attr:`sim.RunResult.gaps`), shape (steps,
+            approaches, measures).
     """
 
     times: np.ndarray
@@ -81,6 +83,7 @@ class RunCounts(NamedTuple):
     regions: list[str]
     equity: np.ndarray
     groups: tuple[tuple[str, str], ...]
+    gaps: np.ndarray
 
 
 def run_counts(config: Config, seed: int) -> RunCounts:
@@ -94,9 +97,11 @@ def run_counts(config: Config, seed: int) -> RunCounts:
         alive = result.region_counts[..., :ENDED].sum(axis=-1, dtype=np.int32)
         alive.flags.writeable = False
         groups, equity = result.equity_end()
-        equity.flags.writeable = False
+        gaps = result.gaps
+        for array in (equity, gaps):
+            array.flags.writeable = False
         return RunCounts(result.times, alive, result.size, list(result.population.regions),
-                         equity, tuple(groups))
+                         equity, tuple(groups), gaps)
 
     return _RUNS.get((config_key(config), seed), build)
 
@@ -123,6 +128,7 @@ class Ensemble:
             number of authorities.
         equity: the equity lens at the end of each run, shape (seeds, groups, approaches,
             measures) (:class:`RunCounts`), and ``groups`` its rows' (group, name).
+        gaps: each run's equity gap at every step, shape (seeds, steps, approaches, measures).
     """
 
     label: str
@@ -137,6 +143,7 @@ class Ensemble:
     size: int = 0
     equity: np.ndarray | None = None
     groups: tuple[tuple[str, str], ...] = ()
+    gaps: np.ndarray | None = None
 
     def series(self, approach: str, measure: str) -> np.ndarray:
         """Shares of one approach and measure, shape (seeds, steps)."""
@@ -212,7 +219,7 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
         draws = posterior_draws(posterior, seed_list)
         configs = [config_for_draw(config, posterior, draw, keep) for draw in draws]
     started = time.perf_counter()
-    shares, equity = [], []
+    shares, equity, gaps = [], [], []
     times, size, groups = None, 0, ()
     # the compiled step releases the GIL, so runs overlap on the machine's cores; each run
     # depends only on its configuration and seed, so the results are the same in any order
@@ -224,6 +231,7 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
             times, alive, size, groups = (counted.times, counted.alive, counted.size,
                                           counted.groups)
             equity.append(counted.equity)
+            gaps.append(counted.gaps)
             uk = alive.sum(axis=1)          # (steps, approaches, stages)
             shares.append(np.stack([uk[..., first:].sum(axis=-1) for first in MEASURES.values()],
                                    axis=-1) / size)
@@ -236,7 +244,8 @@ def run_ensemble(settings: Settings, seeds: int | list[int], label: str,
                     shares=np.array(shares), dt=config.time.dt,
                     wall_time=time.perf_counter() - started,
                     posterior=None if posterior is None else posterior.name,
-                    draws=tuple(draws), size=size, equity=np.array(equity), groups=groups)
+                    draws=tuple(draws), size=size, equity=np.array(equity), groups=groups,
+                    gaps=np.array(gaps))
 
 
 def scenario_pair(mine: Settings, other: Settings, seeds: int, other_label: str,
@@ -704,7 +713,7 @@ def counts_at(settings: Settings, seeds: int, region: str, approach: str, measur
     a, first = APPROACHES.index(approach), MEASURES[measure]
     out = np.zeros((seeds, 2))
     for seed in range(seeds):
-        times, alive, _, regions, _, _ = run_counts(config, seed)
+        times, alive, _, regions, *_ = run_counts(config, seed)
         k = int(np.searchsorted(times, year + 1e-9) - 1)
         if k < 0 or math.isnan(year):
             raise InputError(f"year: {year} is outside the run")
@@ -764,3 +773,20 @@ def gap_sentence(a: Ensemble, b: Ensemble, approach: str) -> str:
         gap_b=points_words(gap_b.mean()), difference=points_words((gap_a - gap_b).mean()),
         low=points_words(low), high=points_words(high), band=runs_in_band(len(gap_a)),
         runs=len(gap_a))
+
+
+
+def gap_bands(a: Ensemble, b: Ensemble, approach: str) -> pd.DataFrame:
+    """The gap in the share integrating over time under each scenario, over the runs.
+
+    Columns scenario, time, mean, p05 and p95 (the quantiles of :data:`BAND`).
+    """
+    k, integrating = APPROACHES.index(approach), EQUITY_MEASURES.index("integrating")
+    frames = []
+    for e in (a, b):
+        values = e.gaps[:, :, k, integrating]
+        low, high = np.nanquantile(values, BAND, axis=0)
+        frames.append(pd.DataFrame({"scenario": e.label, "time": e.times,
+                                    "mean": np.nanmean(values, axis=0), "p05": low,
+                                    "p95": high}))
+    return pd.concat(frames, ignore_index=True)

@@ -265,8 +265,10 @@ def _sweep(args: argparse.Namespace) -> int:
         print(f"{summary.failed} run(s) failed: see the 'error' column of {out}/metrics.parquet",
               file=sys.stderr)
         return 1
-    print(f"Results in {out}/ (metrics.parquet, curves.parquet, points.csv, manifest.json); "
-          f"next: innovate analyze {out}")
+    files = ("metrics.parquet, curves.parquet, equity.parquet, gaps.parquet"
+             if experiment.spec.experiment.curves else "metrics.parquet")
+    print(f"Results in {out}/ ({files}, points.csv, manifest.json); next: innovate analyze "
+          f"{out}")
     return 0
 
 

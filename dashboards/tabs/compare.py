@@ -16,12 +16,13 @@ import pandas as pd
 import solara
 import solara.lab
 
-from dashboards.charts import compare_spec
+from dashboards.charts import compare_spec, gap_spec
 from dashboards.ensembles import (
     Ensemble,
     compare_from_query,
     comparison_query,
     equity_rows,
+    gap_bands,
     gap_sentence,
     paired_count,
     paired_reach,
@@ -224,6 +225,10 @@ def ComparisonView(a: Ensemble, b: Ensemble, first_measure: str = "integrating",
 def EquityView(a: Ensemble, b: Ensemble, approach: str):
     """The deprivation gap under both scenarios, and every group's shares at the end."""
     solara.Markdown(gap_sentence(a, b, approach))
+    window = (float(a.times[0] - a.dt), float(a.times[-1]))
+    spec = solara.use_memo(lambda: Spec(gap_spec(gap_bands(a, b, approach), (a.label, b.label),
+                                                 approach, window)), [a, b, approach])
+    VegaChart(spec=spec)
     with solara.Details(EQUITY_WORDS["title"]):
         solara.Markdown(f"<small>{EQUITY_WORDS['table'].format(a=a.label, b=b.label)}</small>")
         rows = equity_rows(a, b, approach)

@@ -9,8 +9,6 @@ ended) and the mean outcome index; the gap is the most deprived fifth less the l
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import pandas as pd
 
@@ -125,13 +123,11 @@ def _long(times: np.ndarray, group: str, name: str, shares: np.ndarray,
     return frame
 
 
-def gap_metrics(quintile_counts: np.ndarray, outcome_sums: np.ndarray,
-                quintile: np.ndarray) -> np.ndarray:
-    """The gap at the last step: shape (approaches, 3), :data:`EQUITY_MEASURES` order.
+def gap_series(quintile_counts: np.ndarray, outcome_sums: np.ndarray,
+               quintile: np.ndarray) -> np.ndarray:
+    """The gap, most less least deprived quintile, at every step: (steps, approaches, 3).
 
-    ``outcome_sums`` holds the quintiles' sums only; NaN when a quintile has no authorities.
+    In :data:`EQUITY_MEASURES` order; ``outcome_sums`` holds the quintiles' sums only; NaN
+    where a quintile has no authorities.
     """
-    if not len(quintile_counts):
-        return np.full((len(APPROACHES), len(EQUITY_MEASURES)), math.nan)
-    shares = group_shares(quintile_counts[-1:], outcome_sums[-1:], quintile_sizes(quintile))
-    return quintile_gap(shares)[0]
+    return quintile_gap(group_shares(quintile_counts, outcome_sums, quintile_sizes(quintile)))

@@ -16,7 +16,7 @@ from sim.io import staged_folder, stamp, write_json, write_parquet
 from sim.mechanics.population import Population
 from sim.mechanics.reasons import explain
 from sim.mechanics.state import FIELDS, JourneyState
-from sim.output.equity import equity_arrays, equity_table, gap_metrics
+from sim.output.equity import equity_arrays, equity_table, gap_series
 from sim.output.metrics import summary_metrics
 from sim.vocabulary import APPROACHES, KINDS, MEASURES, NATIONS, STAGES, STATUSES
 
@@ -176,6 +176,17 @@ class RunResult:
                             self.quintile_counts[steps], self.counts[steps],
                             self.sums[steps, outcome], self.outcome_sums[steps])
 
+    @functools.cached_property
+    def gaps(self) -> np.ndarray:
+        """The equity gap at every step: the most deprived quintile less the least.
+
+        Shape (steps, approaches, 3): the share engaged, the share integrating and the mean
+        outcome (:data:`sim.output.equity.EQUITY_MEASURES`); the gap rows of :attr:`equity`.
+        """
+        return gap_series(self.quintile_counts,
+                          self.outcome_sums[:, len(self.population.regions):],
+                          self.population.quintile)
+
     def equity_end(self) -> tuple[list[tuple[str, str]], np.ndarray]:
         """The equity lens at the end of the run, as arrays (no table: cheap enough for sweeps).
 
@@ -208,9 +219,8 @@ class RunResult:
                 axis=(0, 1)),
             outcome_end=self.final.outcome.mean(axis=0),
             clustering=self.clustering, observed=self.observed, event_log=self.event_log,
-            ids=self.population.ids, gaps=gap_metrics(
-                self.quintile_counts, self.outcome_sums[:, len(self.population.regions):],
-                self.population.quintile))
+            ids=self.population.ids,
+            gaps=self.gaps[-1] if len(self.times) else None)
 
     @functools.cached_property
     def manifest(self) -> dict[str, Any]:

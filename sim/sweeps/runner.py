@@ -19,6 +19,8 @@ Folder layout::
     equity.parquet     one row per run x group x approach: the shares engaged and integrating
                        and the mean outcome at the end, for the UK, each nation, region and
                        deprivation quintile, and the gap (with curves)
+    gaps.parquet       one row per run x approach x measure: the gap, most less least
+                       deprived quintile, at every step (with curves)
     points.csv         the design: one row per point with its parameter values
 """
 
@@ -144,6 +146,7 @@ def run_task(task: Task) -> dict[str, Any]:
             record["curves"] = curve_counts(result.counts)
             record["t0"], record["dt"] = float(result.times[0]), config.time.dt
             record["equity_groups"], record["equity"] = result.equity_end()
+            record["gaps"] = result.gaps
     except Exception:  # noqa: BLE001 - a failing run is data, not a crash of the sweep
         record["status"] = "failed"
         record["error"] = traceback.format_exc()
@@ -292,7 +295,8 @@ def _completed_runs(out: Path) -> set[int]:
     done: set[int] = set()
     for path in sorted(parts.glob("metrics-*.parquet")):
         done.update(pq.read_table(path, columns=["run_id"]).column("run_id").to_pylist())
-    for path in [*parts.glob("curves-*.parquet"), *parts.glob("equity-*.parquet")]:
+    for path in [*parts.glob("curves-*.parquet"), *parts.glob("equity-*.parquet"),
+                 *parts.glob("gaps-*.parquet")]:
         if not (parts / ("metrics-" + path.name.split("-", 1)[1])).exists():
             path.unlink()
     return done
@@ -395,6 +399,7 @@ class _PartWriter:
         if curves is not None:
             write_parquet(self.folder / f"curves-{name}", curves)
             write_parquet(self.folder / f"equity-{name}", _equity_table(self.buffer))
+            write_parquet(self.folder / f"gaps-{name}", _gap_table(self.buffer))
         write_parquet(self.folder / f"metrics-{name}", self._metric_table())
         if self.next == self.stop_after and hasattr(signal, "SIGSTOP"):
             os.kill(os.getpid(), signal.SIGSTOP)
@@ -502,8 +507,31 @@ def _equity_table(records: list[dict[str, Any]]) -> pa.Table:
     return pa.table(columns)
 
 
+def _gap_table(records: list[dict[str, Any]]) -> pa.Table:
+    """One row per run x approach x measure of the records with curves: the gap over time.
+
+    The equity gap, most less least deprived quintile, at every step
+    (:attr:`sim.RunResult.gaps`).
+    """
+    records = [r for r in records if "gaps" in r]
+    width, measures = len(APPROACHES), len(EQUITY_MEASURES)
+    steps = np.repeat([len(r["gaps"]) for r in records], width * measures)
+    offsets = np.concatenate(([0], np.cumsum(steps))).astype(np.int32)
+    values = np.concatenate([r["gaps"].transpose(1, 2, 0).reshape(-1) for r in records])
+
+    def per_run(key: str) -> np.ndarray:
+        return np.repeat([r[key] for r in records], width * measures)
+
+    return pa.table({
+        "run_id": pa.array(per_run("run_id"), pa.int64()),
+        "approach": pa.array(np.tile(np.repeat(APPROACHES, measures), len(records))),
+        "measure": pa.array(np.tile(EQUITY_MEASURES, width * len(records))),
+        "t0": pa.array(per_run("t0"), pa.float64()), "dt": pa.array(per_run("dt"), pa.float64()),
+        "gap": pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.float64()))})
+
+
 def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
-    """Merge the parts into sorted ``metrics.parquet`` and ``curves.parquet``.
+    """Merge the parts into sorted ``metrics``, ``curves``, ``equity`` and ``gaps`` files.
 
     Returns the failed run ids and the run-time statistics (mean, median, max seconds).
 
@@ -522,20 +550,15 @@ def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
     metrics = metrics.sort_values("run_id", kind="stable").drop(columns="wall_time")
     metrics = metrics.reset_index(drop=True)
     write_parquet(out / "metrics.parquet", metrics)
-    curve_parts = sorted((out / "parts").glob("curves-*.parquet"))
-    if curve_parts:
-        curves = pa.concat_tables([pq.read_table(p) for p in curve_parts])
-        order = pc.sort_indices(curves, sort_keys=[("run_id", "ascending"),
-                                                           ("approach", "ascending"),
-                                                           ("measure", "ascending")])
-        write_parquet(out / "curves.parquet", curves.take(order))
-    equity_parts = sorted((out / "parts").glob("equity-*.parquet"))
-    if equity_parts:
-        # a run's rows are together and in one order, and Arrow's sort is stable: sorted by
-        # run id, the file is the same however the runs were split into parts
-        equity = pa.concat_tables([pq.read_table(p) for p in equity_parts])
-        order = pc.sort_indices(equity, sort_keys=[("run_id", "ascending")])
-        write_parquet(out / "equity.parquet", equity.take(order))
+    # equity and gaps: a run's rows are together and in one order, and Arrow's sort is stable:
+    # sorted by run id, each file is the same however the runs were split into parts
+    for kind, keys in (("curves", ("run_id", "approach", "measure")), ("equity", ("run_id",)),
+                       ("gaps", ("run_id",))):
+        parts = sorted((out / "parts").glob(f"{kind}-*.parquet"))
+        if parts:
+            table = pa.concat_tables([pq.read_table(p) for p in parts])
+            order = pc.sort_indices(table, sort_keys=[(key, "ascending") for key in keys])
+            write_parquet(out / f"{kind}.parquet", table.take(order))
     return [int(i) for i in metrics.loc[metrics["status"] != "ok", "run_id"]], timings
 
 

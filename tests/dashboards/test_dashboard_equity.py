@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 import sim
-from dashboards.ensembles import equity_rows, gap_sentence, scenario_pair
+from dashboards.charts import gap_spec
+from dashboards.ensembles import equity_rows, gap_bands, gap_sentence, scenario_pair
 from dashboards.frames import markdown_table
 from dashboards.settings import Settings
 from dashboards.style import points_words
@@ -44,3 +45,18 @@ def test_the_gap_is_each_run_s_own(pair):
     table = markdown_table(rows, percent=tuple(rows.columns[2:-1]),
                            points=(rows.columns[-1],))
     assert table.count("\n") == len(rows) + 1 and "| nation | Scotland |" in table
+
+
+def test_the_gap_over_time_is_the_runs_gaps(pair):
+    """The chart's lines are the mean over runs of each run's gap at every step."""
+    cut, base, (a, b) = pair
+    runs = [sim.InnovationModel(config=cut.config(), seed=seed).run() for seed in range(3)]
+    bands = gap_bands(a, b, "CS")
+    mine = bands[bands["scenario"] == a.label]
+    np.testing.assert_allclose(mine["mean"].to_numpy(),
+                               np.nanmean([r.gaps[:, 0, 1] for r in runs], axis=0))
+    assert (mine["p05"] <= mine["mean"] + 1e-12).all()
+    assert (mine["mean"] <= mine["p95"] + 1e-12).all()
+    spec = gap_spec(bands, (a.label, b.label), "CS", (2010.0, 2036.0))
+    assert "Contextual Safeguarding" in spec["description"]
+    assert len(spec["datasets"]["gap"]) == len(bands)

@@ -111,3 +111,11 @@ def test_the_end_as_arrays_is_the_last_step_of_the_table(result):
     assert labels == list(zip(last["group"].astype(str)[::3], last["name"][::3], strict=True))
     np.testing.assert_array_equal(shares.reshape(-1, 3),
                                   last[list(EQUITY_MEASURES)].to_numpy())
+
+
+def test_the_gap_over_time_is_the_table_s_gap(result):
+    table = result.equity
+    for a, approach in enumerate(APPROACHES):
+        rows = table[(table["group"] == "gap") & (table["approach"] == approach)]
+        np.testing.assert_array_equal(rows[list(EQUITY_MEASURES)].to_numpy(),
+                                      result.gaps[:, a])

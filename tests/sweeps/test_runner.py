@@ -46,6 +46,11 @@ def test_every_run_has_one_row_and_reruns_alone_with_its_seed(grid_sweep):
                                   shares.reshape(-1, 3))
     gap = mine[(mine["group"] == "gap") & (mine["approach"] == "TS")].iloc[0]
     assert gap["integrating"] == alone.metrics["TS.gap_integrated_end"]
+    gaps = pd.read_parquet(out / "gaps.parquet")
+    assert len(gaps) == 8 * 3 * 3
+    over_time = gaps[(gaps["run_id"] == 5) & (gaps["approach"] == "TS")
+                     & (gaps["measure"] == "integrating")]["gap"].iloc[0]
+    np.testing.assert_array_equal(over_time, alone.gaps[:, 2, 1])
     manifest = read_sweep(out).manifest
     assert manifest["status"] == "complete" and manifest["replicate_seeds"] == list(
         replicate_seeds(11, 2))
@@ -59,7 +64,7 @@ def test_results_are_bit_identical_whatever_the_workers_and_backend(grid_sweep):
     dask = tmp / "dask"
     run_sweep(load_experiment(grid_experiment(tmp)), dask, workers=2, backend="dask",
               progress=False)
-    for name in ("metrics.parquet", "curves.parquet", "equity.parquet"):
+    for name in ("metrics.parquet", "curves.parquet", "equity.parquet", "gaps.parquet"):
         assert sha(serial / name) == sha(two / name) == sha(dask / name), name
 
 
@@ -143,7 +148,7 @@ def test_resume_after_kill_9_gives_exactly_the_uninterrupted_runs(tmp_path):
                             cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert f"ran {240 - len(written)} " in result.stdout
-    for name in ("metrics.parquet", "curves.parquet", "equity.parquet"):
+    for name in ("metrics.parquet", "curves.parquet", "equity.parquet", "gaps.parquet"):
         assert sha(whole / name) == sha(out / name), name
     again = subprocess.run([*INNOVATE, "sweep", str(path), "--out", str(out), "--quiet",
                             "--resume"], capture_output=True, text=True, cwd=ROOT)
