@@ -26,6 +26,7 @@ from dashboards.style import (
     quarter_label,
 )
 from sim.data import ATTRIBUTION, load_uk
+from sim.output.markdown import markdown_lines
 from sim.output.metrics import measure_counts
 from sim.output.plots import observation_kind, observation_y
 from sim.output.results import RunResult
@@ -65,7 +66,7 @@ RUN_TABLES: dict[str, str] = {          # the Export tab's CSV files, and what e
 
 def markdown_table(frame: pd.DataFrame, percent: tuple[str, ...] = (),
                    points: tuple[str, ...] = ()) -> str:
-    """A table as Markdown: its header, then one row per line.
+    """A table as Markdown (:func:`sim.output.markdown.markdown_lines`).
 
     Columns in ``percent`` hold shares (shown as whole percentages), in ``points`` differences
     of shares (signed percentage points).
@@ -79,11 +80,7 @@ def markdown_table(frame: pd.DataFrame, percent: tuple[str, ...] = (),
             return points_words(value)
         return str(value)
 
-    head = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "---|" * len(frame.columns)
-    rows = ["| " + " | ".join(cell(c, v) for c, v in zip(frame.columns, row, strict=True))
-            + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([head, rule, *rows])
+    return "\n".join(markdown_lines(frame, cell))
 
 
 def csv_bytes(frame: pd.DataFrame) -> bytes:

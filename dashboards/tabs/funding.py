@@ -14,6 +14,7 @@ from dataclasses import replace
 import solara
 
 from dashboards.charts import funded_sites_spec
+from dashboards.figures import EXPORT_DPI, png_bytes
 from dashboards.frames import csv_bytes, markdown_table
 from dashboards.funding import (
     CHOICES,
@@ -43,13 +44,8 @@ def _linked(search: str | None) -> tuple[FundChoice, str | None]:
 
 def map_png(found, strategy: str, approach: str) -> bytes:
     """The map of one strategy's sites as PNG bytes."""
-    import io
-
-    figure = map_figure({FUND_WORDS[strategy]: found.chosen[0][strategy]}, found.population,
-                        approach)
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", dpi=110)
-    return buffer.getvalue()
+    return png_bytes(map_figure({FUND_WORDS[strategy]: found.chosen[0][strategy]},
+                                found.population, approach), dpi=EXPORT_DPI)
 
 
 @solara.component

@@ -15,6 +15,7 @@ import pandas as pd
 
 from sim.calibration.abc import PatternDistance
 from sim.calibration.spec import CalibrationSpec
+from sim.output.markdown import markdown_lines
 from sim.output.plots import draw_observations, observation_handles, pyplot
 from sim.vocabulary import BAND, FITTED_KINDS, OBSERVATION_KINDS
 
@@ -255,10 +256,7 @@ def _number(value: Any) -> str:
 
 
 def _markdown(frame: pd.DataFrame) -> list[str]:
-    lines = ["| " + " | ".join(frame.columns) + " |", "|" + "---|" * len(frame.columns)]
-    lines += ["| " + " | ".join(_number(v) for v in row) + " |"
-              for row in frame.itertuples(index=False)]
-    return lines
+    return markdown_lines(frame, lambda _, value: _number(value))
 
 
 def summary_markdown(calibration: CalibrationSpec, summary: pd.DataFrame, fit: pd.DataFrame,

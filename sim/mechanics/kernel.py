@@ -154,7 +154,8 @@ def record_kernel(s, x, k, w, rec):
     """
     n, width = s.stage.shape
     fields, sums, counts = s.fields, rec.sums[k], rec.counts[k]
-    outcome, regions = rec.outcome_sums[k], rec.counts.shape[1]
+    by_quintile, outcome = rec.quintile_counts[k], rec.outcome_sums[k]
+    regions = rec.counts.shape[1]
     # agent by agent (each nation's sum still adds its agents in order, as field by field)
     for i in range(n):
         nation = x.nation[i]
@@ -162,12 +163,13 @@ def record_kernel(s, x, k, w, rec):
             for a in range(width):
                 sums[f, nation, a] += fields[f, i, a]
     for i in range(n):
-        region, quintile = counts[x.region[i]], rec.quintile_counts[k, x.quintile[i]]
+        region, quintile = x.region[i], x.quintile[i]
         for a in range(width):
-            region[a, s.stage[i, a], s.status[i, a]] += 1
-            quintile[a, s.stage[i, a], s.status[i, a]] += 1
-            outcome[x.region[i], a] += fields[_OUTCOME, i, a]
-            outcome[regions + x.quintile[i], a] += fields[_OUTCOME, i, a]
+            stage, status = s.stage[i, a], s.status[i, a]
+            counts[region, a, stage, status] += 1
+            by_quintile[quintile, a, stage, status] += 1
+            outcome[region, a] += fields[_OUTCOME, i, a]
+            outcome[regions + quintile, a] += fields[_OUTCOME, i, a]
             if w.kind[i, a] < 0:
                 continue
             e = rec.events[0]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -53,15 +54,18 @@ class Population:
         """True when the agents are the 212 real authorities in data order."""
         return self.size == UK_SIZE and bool(np.all(self.source == np.arange(UK_SIZE)))
 
-    @property
+    @functools.cached_property
     def quintile(self) -> np.ndarray:
         """Within-nation deprivation quintile of every agent: 0 (least deprived fifth) to 4.
 
         The fifths of ``need``, the within-nation rank of deprivation: the nations' indices
         of deprivation are not comparable, so each nation is split into its own fifths.
+        Worked out once per population, read-only like its other arrays.
         """
-        return np.clip(np.ceil(self.need * QUINTILES - 1e-9) - 1, 0, QUINTILES - 1).astype(
-            np.int64)
+        quintile = np.clip(np.ceil(self.need * QUINTILES - 1e-9) - 1, 0,
+                           QUINTILES - 1).astype(np.int64)
+        quintile.flags.writeable = False
+        return quintile
 
     def subset(self, rows: np.ndarray) -> Population:
         """The agents at ``rows``, in that order."""

@@ -183,8 +183,12 @@ class RunResult:
         Shape (steps, approaches, 3): the share engaged, the share integrating and the mean
         outcome (:data:`sim.output.equity.EQUITY_MEASURES`); the gap rows of :attr:`equity`.
         """
-        return gap_series(self.quintile_counts,
-                          self.outcome_sums[:, len(self.population.regions):],
+        return self.gaps_over(slice(None))
+
+    def gaps_over(self, steps: slice) -> np.ndarray:
+        """:attr:`gaps` at some steps only (the metrics read the last: a tenth of the work)."""
+        return gap_series(self.quintile_counts[steps],
+                          self.outcome_sums[steps, len(self.population.regions):],
                           self.population.quintile)
 
     def equity_end(self) -> tuple[list[tuple[str, str]], np.ndarray]:
@@ -220,7 +224,7 @@ class RunResult:
             outcome_end=self.final.outcome.mean(axis=0),
             clustering=self.clustering, observed=self.observed, event_log=self.event_log,
             ids=self.population.ids,
-            gaps=self.gaps[-1] if len(self.times) else None)
+            gaps=self.gaps_over(slice(-1, None))[0] if len(self.times) else None)
 
     @functools.cached_property
     def manifest(self) -> dict[str, Any]:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 
 from sim.mechanics.population import Population
+from sim.output.markdown import markdown_lines
 from sim.sweeps.analysis import paired_interval
 from sim.targeting.spec import OBJECTIVES, STRATEGIES
 from sim.vocabulary import APPROACH_NAMES
@@ -105,15 +106,16 @@ def summary_markdown(t, strategies: pd.DataFrame, sites: pd.DataFrame,
         "the strategy's objective less a random set's on the same held-out seed (for years, "
         "its negative: years sooner), mean and 90% interval over the seeds; beside it the "
         "gain on the seeds it chose on. Gap: share integrating in the most deprived fifth "
-        "less the least deprived, at the horizon.", "",
-        "| seed set | strategy | sites | objective | gain over random | 90% interval | gain "
-        "on its own seeds | gap (integrating) | gap change vs random |",
-        "|---|---|---|---|---|---|---|---|---|"]
-    for row in strategies.itertuples():
-        lines.append(f"| {row.seed_set} | {row.strategy} | {row.sites} | {row.value:.2f} | "
-                     f"{row.gain_over_random:+.2f} | {row.gain_low:+.2f} to "
-                     f"{row.gain_high:+.2f} | {row.gain_on_search_seeds:+.2f} | "
-                     f"{row.gap_integrating:+.3f} | {row.gap_integrating_change:+.3f} |")
+        "less the least deprived, at the horizon.", ""]
+    lines += markdown_lines(pd.DataFrame({
+        "seed set": strategies["seed_set"], "strategy": strategies["strategy"],
+        "sites": strategies["sites"], "objective": strategies["value"].map("{:.2f}".format),
+        "gain over random": strategies["gain_over_random"].map("{:+.2f}".format),
+        "90% interval": [f"{low:+.2f} to {high:+.2f}" for low, high in zip(
+            strategies["gain_low"], strategies["gain_high"], strict=True)],
+        "gain on its own seeds": strategies["gain_on_search_seeds"].map("{:+.2f}".format),
+        "gap (integrating)": strategies["gap_integrating"].map("{:+.3f}".format),
+        "gap change vs random": strategies["gap_integrating_change"].map("{:+.3f}".format)}))
     lines += ["", "## The strategies", ""]
     lines += [f"- **{name}**: {STRATEGIES.get(name, 'no site funded')}" for name in
               strategies["strategy"].unique()]

@@ -151,14 +151,15 @@ class Evaluations:
         return evaluate
 
 
-def brute_force_check(t: Targeting, store: Evaluations, found: list[int]) -> dict:
+def brute_force_check(t: Targeting, store: Evaluations, found: list[int], c: Candidates,
+                      population: Population) -> dict:
     """Every set of ``sites`` eligible authorities on the first seed set, against the search.
 
+    ``c`` is what the rules know of the authorities in that set's runs (:func:`candidates`).
     Returns the best set and its objective, the search's set and its objective, how many sets
     do better than the search's, and the Monte Carlo error of the difference (the standard
     error of the per-seed paired differences between the best set and the search's).
     """
-    c, population = candidates(t, 0)
     eligible = np.flatnonzero(c.eligible).tolist()
     evaluate = store.mean_scores(0, population.ids)
     best, best_value, values = brute_force(evaluate, eligible, t.spec.sites)
@@ -178,10 +179,12 @@ def brute_force_check(t: Targeting, store: Evaluations, found: list[int]) -> dic
             "difference": best_value - values[key], "standard_error": error}
 
 
-def _choose(t: Targeting, k: int, store: Evaluations, budget: float, searched: dict,
-            progress: bool) -> tuple[dict[str, list[list[int]]], Population]:
-    """Every strategy's sites for each seed of search set ``k`` (the same for all but random)."""
-    c, population = candidates(t, k)
+def _choose(t: Targeting, k: int, c: Candidates, population: Population, store: Evaluations,
+            budget: float, searched: dict, progress: bool) -> dict[str, list[list[int]]]:
+    """Every strategy's sites for each seed of search set ``k`` (the same for all but random).
+
+    ``c`` is what the rules know of the authorities at the start in that set's runs.
+    """
     sets = {"none": [[]] * t.spec.seeds, "random": _random_sets(t, k, budget, c)}
     for name in t.spec.strategies:
         if name in RULES:
@@ -195,7 +198,7 @@ def _choose(t: Targeting, k: int, store: Evaluations, budget: float, searched: d
         if progress:
             print(f"seed set {k + 1}/{t.spec.seed_sets}: {name} chosen ({store.ran} runs so "
                   "far)", flush=True)
-    return sets, population
+    return sets
 
 
 def _random_sets(t: Targeting, k: int, budget: float, c: Candidates) -> list[list[int]]:
@@ -276,18 +279,20 @@ def compare_strategies(t: Targeting, store: Evaluations, progress: bool = False)
     budget = float(spec.sites if spec.sites is not None else spec.budget_gbp_m * 1e6)
     rows, chosen, searched = [], {}, {}
     held = _random_sets(t, t.held_out, budget, candidates(t, t.held_out)[0])
+    first = None
     for k in range(spec.seed_sets):
-        sets, population = _choose(t, k, store, budget, searched, progress)
+        c, population = candidates(t, k)
+        first = first or (c, population)
+        sets = _choose(t, k, c, population, store, budget, searched, progress)
         chosen[k] = {name: sets[name][0] for name in spec.strategies if name != "random"}
         scored = {"none": sets["none"], "random": held,
                   **{name: sites for name, sites in sets.items()
                      if name not in ("none", "random")}}
         ids = population.ids
         rows += report.strategy_rows(k, scored, _values(store, t.held_out, scored, ids),
-                                     _values(store, k, sets, ids), population,
-                                     _cost(t, population))
-    check = (brute_force_check(t, store, chosen[0]["optimised"]) if spec.check_brute_force
-             else None)
+                                     _values(store, k, sets, ids), population, c.cost)
+    check = (brute_force_check(t, store, chosen[0]["optimised"], *first)
+             if spec.check_brute_force else None)
     return Comparison(strategies=pd.DataFrame(rows), chosen=chosen, population=population,
                       check=check, sets_searched=searched)
 
