@@ -105,12 +105,16 @@ def policy_terms(run: Journeys, row: int, at_six: np.ndarray | None):
 
 
 @kernel
-def readiness_kernel(s, x, row, t0, code, prompt, terms, policy):
+def readiness_kernel(s, x, row, t0, code, prompt, terms, policy, case_memo):
     """:func:`readiness`: conditions, readiness C, prompting hazards into ``prompt``.
 
     ``code`` holds the journey codes after the step's shocks; ``terms`` (4, agents,
     approaches) receives the policy, peer, need and re-prompting terms (zero where a term
-    does not apply); ``policy`` is :func:`policy_kernel`'s memory.
+    does not apply); ``policy`` is :func:`policy_kernel`'s memory. ``case_memo`` (3, agents,
+    approaches; NaN before the first step) keeps each journey's last exponent of the case
+    condition, the condition and its log: about half the time a journey's exposure, policy
+    and co-production are as they were, and the two calls are not made again (the values
+    are the same bits).
     """
     r, c, tab = x.rules, x.codes, x.tables
     n, width = code.shape
@@ -148,12 +152,15 @@ def readiness_kernel(s, x, row, t0, code, prompt, terms, policy):
             if r.conditions:
                 f = s.fields
                 f[1, i, a], f[3, i, a], f[4, i, a] = workforce, culture, macro[i, a]
-                case = np.exp((-r.case_exposure) * exposure - case_policy[i, a]
-                              + (-r.case_coproduction) * s.coproduction[i, a])
-                case = max(case * (r.case_baseline - 1.0) + 1.0, 1e-6)
-                f[0, i, a] = case
+                exponent = ((-r.case_exposure) * exposure - case_policy[i, a]
+                            + (-r.case_coproduction) * s.coproduction[i, a])
+                if exponent != case_memo[0, i, a]:
+                    case = max(np.exp(exponent) * (r.case_baseline - 1.0) + 1.0, 1e-6)
+                    case_memo[0, i, a], case_memo[1, i, a] = exponent, case
+                    case_memo[2, i, a] = np.log(case)
+                f[0, i, a] = case_memo[1, i, a]
                 f[2, i, a] = c.design[pattern, a]
-                f[5, i, a] = np.exp(w[0] * np.log(case) + c.design_log[pattern, a]
+                f[5, i, a] = np.exp(w[0] * case_memo[2, i, a] + c.design_log[pattern, a]
                                     + log_macro[i, a] + agent_log)
 
 
@@ -163,7 +170,8 @@ def policy_kernel(x, row, code, policy):
 
     The terms (policy prompting, case policy, the macro condition and its log-weight, per
     journey) are recomputed only when the input set or the nations' shares of journeys at
-    Wider system change differ from the last call (``policy.key``).
+    Wider system change differ from the last call (``policy.key``); when only some shares
+    differ, only the journeys that read them (``policy.changed``).
     """
     r, c, tab = x.rules, x.codes, x.tables
     n, width = code.shape
@@ -176,12 +184,13 @@ def policy_kernel(x, row, code, policy):
                 if c.before_rates[5, code[i, a]] > 0:
                     at_six[x.nation[i], a] += 1.0
                     feedback = True
-    same = policy.key[0] == row and policy.key[1] == feedback
-    if same and feedback:
-        for nation in range(at_six.shape[0]):
-            for a in range(width):
-                same = same and policy.last_at_six[nation, a] == at_six[nation, a]
-    if same:
+    everything = not (policy.key[0] == row and policy.key[1] == feedback)
+    changed, some = policy.changed, False
+    for nation in range(at_six.shape[0]):
+        for a in range(width):
+            changed[nation, a] = feedback and policy.last_at_six[nation, a] != at_six[nation, a]
+            some = some or changed[nation, a]
+    if not (everything or some):
         return feedback
     policy.key[0], policy.key[1] = row, feedback
     policy.last_at_six[:] = at_six
@@ -193,6 +202,8 @@ def policy_kernel(x, row, code, policy):
     for i in range(n):
         p = x.profile[i]
         for a in range(width):
+            if not (everything or changed[x.nation[i], a] or changed[x.profile_nation[p], a]):
+                continue
             if not feedback:
                 terms[0, i, a], terms[1, i, a] = tab.policy_term[row, p, a], tab.case_policy[
                     row, p, a]

@@ -21,6 +21,15 @@ on both paths and on any number of processes. Both paths do the same arithmetic 
 the reference sums in another order (dense matrix products and BLAS sums): there they agree to
 rounding, and the journeys' moves, which compare a uniform with a hazard, agree exactly
 (tests/mechanics/test_kernel.py).
+
+The compiled step leaves out only work whose result it already has, so its outputs are the
+same bits as when it did the work: a journey's case condition is kept while its exponent is
+unchanged (:func:`~sim.mechanics.conditions.readiness_kernel`); a draw that an upper bound on
+its chance of a move shows to be no move skips ``expm1``
+(:func:`~sim.mechanics.hazards.no_move_bound`), as does an inadequate judgement that cannot
+happen; the policy terms are recomputed only for journeys whose nation's share at Wider system
+change moved (:func:`~sim.mechanics.conditions.policy_kernel`); sums add each group's agents
+in order in registers rather than in memory.
 """
 
 from __future__ import annotations
@@ -76,8 +85,9 @@ Seedings = namedtuple("Seedings", [
     "members"])
 #: Everything a run's steps read and never write.
 Inputs = namedtuple("Inputs", [
-    "rules", "codes", "tables", "timeline", "events", "nation", "profile", "profile_nation",
-    "nation_size", "region", "quintile", "inadequate", "spend_scale"])
+    "rules", "codes", "tables", "timeline", "events", "nation", "nation_order", "nation_ptr",
+    "profile", "profile_nation", "nation_size", "region", "quintile", "inadequate",
+    "spend_scale"])
 #: The always-on ties as a sparse matrix (CSR) and the weights of the switchable layers.
 Ties = namedtuple("Ties", [
     "indptr", "indices", "data", "static_weight", "complete_weight", "region",
@@ -90,9 +100,10 @@ State = namedtuple("State", [
 #: What one step computes and the next does not need (reused from step to step).
 Scratch = namedtuple("Scratch", [
     "code", "kind", "reason", "stage_before", "visible", "members", "den", "prompt", "terms",
-    "funded", "momentum", "crisis", "choice", "policy", "groups", "share"])
-#: The policy terms of the last input set and shares at Wider system change (and that key).
-Policy = namedtuple("Policy", ["key", "at_six", "last_at_six", "terms"])
+    "funded", "momentum", "crisis", "choice", "policy", "groups", "share", "case_memo"])
+#: The policy terms of the last input set and shares at Wider system change (and that key),
+#: and which nations' shares changed since.
+Policy = namedtuple("Policy", ["key", "at_six", "last_at_six", "terms", "changed"])
 #: Where the steps record: counts by region and by quintile, nation sums, outcome sums by
 #: region and by quintile, the event log and the moment each approach first reaches a quarter
 #: of the agents (for the clustering statistic).
@@ -137,7 +148,8 @@ def step_kernel(s, x, net, k, u, w):
         for a in range(width):
             w.visible[i, a] = visibility[w.code[i, a]]
     network.exposure_kernel(net, x, k, w.visible, w.members, s.exposure, w.den, w.groups)
-    conditions.readiness_kernel(s, x, row, t0, w.code, w.prompt, w.terms, w.policy)
+    conditions.readiness_kernel(s, x, row, t0, w.code, w.prompt, w.terms, w.policy,
+                                w.case_memo)
     # 4. hazards and the draw
     hazards.hazards_kernel(s, x, k, t0, t1, row, w.code, w.prompt, u_move, w.kind, w.choice,
                            w.funded, w.momentum, w.crisis, w.share)
@@ -156,20 +168,27 @@ def record_kernel(s, x, k, w, rec):
     fields, sums, counts = s.fields, rec.sums[k], rec.counts[k]
     by_quintile, outcome = rec.quintile_counts[k], rec.outcome_sums[k]
     regions = rec.counts.shape[1]
-    # agent by agent (each nation's sum still adds its agents in order, as field by field)
-    for i in range(n):
-        nation = x.nation[i]
+    # each nation's sums add its agents in order, the three approaches at once (three
+    # independent sums held in registers, not in memory)
+    for nation in range(x.nation_ptr.shape[0] - 1):
         for f in range(fields.shape[0]):
-            for a in range(width):
-                sums[f, nation, a] += fields[f, i, a]
+            cs, tip, ts = sums[f, nation, 0], sums[f, nation, 1], sums[f, nation, 2]
+            for m in range(x.nation_ptr[nation], x.nation_ptr[nation + 1]):
+                i = x.nation_order[m]
+                cs += fields[f, i, 0]
+                tip += fields[f, i, 1]
+                ts += fields[f, i, 2]
+            sums[f, nation, 0], sums[f, nation, 1], sums[f, nation, 2] = cs, tip, ts
     for i in range(n):
         region, quintile = x.region[i], x.quintile[i]
         for a in range(width):
             stage, status = s.stage[i, a], s.status[i, a]
             counts[region, a, stage, status] += 1
             by_quintile[quintile, a, stage, status] += 1
-            outcome[region, a] += fields[_OUTCOME, i, a]
-            outcome[regions + quintile, a] += fields[_OUTCOME, i, a]
+            value = fields[_OUTCOME, i, a]
+            if value != 0.0:        # (outcomes are >= 0: adding 0 changes no sum)
+                outcome[region, a] += value
+                outcome[regions + quintile, a] += value
             if w.kind[i, a] < 0:
                 continue
             e = rec.events[0]
@@ -285,7 +304,11 @@ def run_inputs(run: Journeys) -> Inputs:
     profile = np.arange(run.n) if run.profile is None else run.profile
     return Inputs(
         rules=rules, codes=codes, tables=tables, timeline=steps, events=_seedings(run),
-        nation=_frozen(run.nation, np.int64), profile=_frozen(profile, np.int64),
+        nation=_frozen(run.nation, np.int64),
+        nation_order=_frozen(np.argsort(run.nation, kind="stable"), np.int64),
+        nation_ptr=_frozen(np.searchsorted(np.sort(run.nation), np.arange(len(NATIONS) + 1)),
+                           np.int64),
+        profile=_frozen(profile, np.int64),
         profile_nation=_frozen(run.profiles.nation, np.int64),
         nation_size=_frozen(run.nation_size.ravel(), float),
         region=_frozen(run.population.region, np.int64),
@@ -351,8 +374,10 @@ def scratch(n: int, regions: int) -> Scratch:
         momentum=np.zeros(shape), crisis=np.zeros(n), choice=np.full(shape, NO_MOVE, np.int8),
         policy=Policy(key=np.full(2, -1, np.int64), at_six=np.zeros((len(NATIONS), width)),
                       last_at_six=np.zeros((len(NATIONS), width)),
-                      terms=np.zeros((4, n, width))),
-        groups=np.zeros((regions + 5, width)), share=np.zeros((len(NATIONS), width)))
+                      terms=np.zeros((4, n, width)),
+                      changed=np.zeros((len(NATIONS), width), bool)),
+        groups=np.zeros((regions + 5, width)), share=np.zeros((len(NATIONS), width)),
+        case_memo=np.full((3, n, width), np.nan))
 
 
 def record_buffers(recorder, n: int, capacity: int, quarter_done: np.ndarray) -> Record:
@@ -396,7 +421,7 @@ class CompiledSteps:
         width = len(APPROACHES)
         done = np.array([name in recorder.clustering for name in APPROACHES])
         self.record = record_buffers(recorder, run.n,
-                                     max(4 * run.n * width, 1 << 12), done)
+                                     max(4 * run.n * width, 1 << 13), done)
 
     def advance(self, state: JourneyState, k0: int, k1: int, rng: np.random.Generator) -> None:
         """Take steps ``k0`` to ``k1 - 1`` on ``state``, recording into the run's recorder."""

@@ -405,18 +405,22 @@ def exposure_kernel(net, x, k, visible, members, out, den, groups):
     total, learning_sum, learning_count = groups[regions], groups[regions + 1], groups[
         regions + 2]
     cluster_sum, cluster_count = groups[regions + 3], groups[regions + 4]
-    for i in range(n):
-        nation = x.nation[i]
-        for a in range(width):
+    # (approach by approach: the totals are sums held in registers, in agent order)
+    for a in range(width):
+        all_sum, in_learning, learning_n, in_cluster, cluster_n = 0.0, 0.0, 0.0, 0.0, 0.0
+        for i in range(n):
+            nation = x.nation[i]
             v = visible[i, a]
             region_sum[net.region[i], a] += v
-            total[a] += v
+            all_sum += v
             if learning_on[nation, a]:
-                learning_sum[a] += v
-                learning_count[a] += 1.0
+                in_learning += v
+                learning_n += 1.0
             if members[i, a] and cluster_on[nation, a]:
-                cluster_sum[a] += v
-                cluster_count[a] += 1.0
+                in_cluster += v
+                cluster_n += 1.0
+        total[a], learning_sum[a], learning_count[a] = all_sum, in_learning, learning_n
+        cluster_sum[a], cluster_count[a] = in_cluster, cluster_n
     for i in range(n):
         nation = x.nation[i]
         size = net.region_size[net.region[i]]

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics import hazards
 from sim.mechanics.compiler import kernel
 from sim.mechanics.reasons import KIND, REASON
 from sim.mechanics.state import JourneyState
@@ -226,7 +227,9 @@ def agent_shocks_kernel(s, x, t0, scale, u_agent, u_leader, code, kind, reason):
                     kind[i, a] = max(kind[i, a], c.leader_kind[index])
                     reason[i, a] = max(reason[i, a], c.leader_reason[index])
         exponent = -x.inadequate[i] * scale
-        if u_agent[i, 1] < -np.expm1(exponent * (1.0 - s.culture[i])):
+        y = exponent * (1.0 - s.culture[i])
+        # (upper_happen(y) bounds the chance from above: most steps need no expm1)
+        if u_agent[i, 1] < hazards.upper_happen(y) and u_agent[i, 1] < -np.expm1(y):
             s.compliance_until[i] = t0 + years_low + u_agent[i, 2] * (years_high - years_low)
             s.culture[i] = max(0.0, s.culture[i] - r.culture_inadequate_drop)
             for a in range(code.shape[1]):

@@ -10,6 +10,7 @@ a result reports.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import subprocess
@@ -17,6 +18,7 @@ import sys
 from pathlib import Path
 
 import mesa
+import numba
 import numpy as np
 import pytest
 from helpers import ALL_OFF, NO_PROMPTING, bass_config
@@ -24,7 +26,7 @@ from helpers import ALL_OFF, NO_PROMPTING, bass_config
 import sim
 from sim.config import load_config
 from sim.errors import InputError
-from sim.mechanics import compiler
+from sim.mechanics import compiler, hazards
 from sim.model import InnovationModel
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -99,6 +101,67 @@ def test_engines_agree_when_stepped_one_step_at_a_time():
         compiled.step()
         reference.step()
     _assert_agree(compiled.run(), reference.run())
+
+
+@numba.njit
+def _draws(hazard_sets, exponents, uniforms):
+    """Each draw as the step makes it (with the bound) and with ``expm1`` always called."""
+    out = np.empty((len(uniforms), 2), np.int64)
+    for k in range(len(uniforms)):
+        h = (hazard_sets[k, 0], hazard_sets[k, 1], hazard_sets[k, 2], hazard_sets[k, 3])
+        out[k, 0] = hazards.draw_kernel(h, exponents[k], uniforms[k])
+        out[k, 1] = hazards.exact_draw_kernel(h, exponents[k], uniforms[k])
+    return out
+
+
+def _boundary_uniforms(h: np.ndarray, exponent: float) -> list[float]:
+    """Uniforms a few ulps either side of where the draw's last cumulative meets u * total."""
+    total = h[0] + h[1] + h[2] + h[3]
+    happen = -math.expm1(total * exponent)         # libm's, as in the compiled step
+    last = h[0] * happen
+    for m in range(1, 4):
+        last = last + h[m] * happen
+    u = min(last / total, 1.0)
+    out = [u]
+    up = down = u
+    for _ in range(3):
+        up, down = np.nextafter(up, 2.0), np.nextafter(down, -1.0)
+        out += [up, down]
+    return [v for v in out if 0.0 <= v < 1.0]
+
+
+def test_the_no_move_bound_never_changes_a_draw():
+    """A draw decided by the bound is the draw ``expm1`` gives, even one ulp from the edge.
+
+    Hazards from 1e-12 to 10 a year (so ``-expm1`` runs from about ``-y`` to near 1, where
+    the bound is loosest and tightest), some of them zero, over a quarter and over a year.
+    (Not against the array step's draw: numpy's ``expm1`` differs from libm's in the last
+    bit for about one input in a hundred, which matters only this close to the edge.)
+    """
+    rng = np.random.default_rng(20261203)
+    sets, exponents, uniforms = [], [], []
+    for _ in range(3000):
+        h = 10.0 ** rng.uniform(-12, 1, 4) * (rng.random(4) < 0.8)
+        exponent = -rng.choice([0.25, 1.0]) * rng.choice([1.0, 0.5, 1.7])
+        if h.sum() == 0:
+            continue
+        for u in [*_boundary_uniforms(h, exponent), *rng.random(3)]:
+            sets.append(h)
+            exponents.append(exponent)
+            uniforms.append(u)
+    out = _draws(np.array(sets), np.array(exponents), np.array(uniforms))
+    assert len(out) > 20_000
+    assert (out[:, 1] < 4).any() and (out[:, 1] == 4).any()     # moves and no moves
+    np.testing.assert_array_equal(out[:, 0], out[:, 1])
+
+
+@pytest.mark.parametrize("y", [0.0, -1e-300, -1e-20, -2.0 ** -52, -1e-9, -1e-3, -0.1, -1.0,
+                               -30.0, -800.0])
+def test_upper_happen_is_a_bound_on_the_chance_of_a_move(y):
+    """``upper_happen(y)`` is at least the computed ``-expm1(y)`` and at most 1."""
+    assert -np.expm1(y) <= hazards.upper_happen(y) <= 1.0
+    if -1e-3 < y < 0.0:                 # and tight where moves are rare
+        assert hazards.upper_happen(y) <= -np.expm1(y) * (1.0 + 1e-3)
 
 
 def test_engine_name_is_checked():
