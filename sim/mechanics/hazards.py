@@ -242,6 +242,7 @@ def exact_draw_kernel(h, exponent, u):
             move += 1
     return move
 
+
 #: 1 + 2**-40: a bound on -expm1(y) for y <= 0 (see :func:`upper_happen`)
 _ABOVE_ONE = 1.0 + 2.0 ** -40
 
