@@ -775,7 +775,6 @@ def gap_sentence(a: Ensemble, b: Ensemble, approach: str) -> str:
         runs=len(gap_a))
 
 
-
 def gap_bands(a: Ensemble, b: Ensemble, approach: str) -> pd.DataFrame:
     """The gap in the share integrating over time under each scenario, over the runs.
 

@@ -469,20 +469,34 @@ def _curve_table(records: list[dict[str, Any]]) -> pa.Table | None:
     if not records:
         return None
     measures, approaches = records[0]["curves"].shape[:2]
-    series = measures * approaches                      # rows per run
-    steps = np.repeat([r["curves"].shape[2] for r in records], series)
+    return _series_table(records, [r["curves"].reshape(measures * approaches, -1)
+                                   for r in records],
+                         approach=np.tile(APPROACHES, measures),
+                         measure=np.repeat(CURVE_MEASURES, approaches),
+                         column="counts", kind=pa.int16())
+
+
+def _series_table(records: list[dict[str, Any]], series: list[np.ndarray], approach: np.ndarray,
+                  measure: np.ndarray, column: str, kind: pa.DataType) -> pa.Table:
+    """One row per run and series: its run id, approach, measure, t0, dt and values as a list.
+
+    ``series`` holds one (series, steps) array per record, its rows named by ``approach`` and
+    ``measure``.
+    """
+    rows = len(approach)
+    steps = np.repeat([s.shape[1] for s in series], rows)
     offsets = np.concatenate(([0], np.cumsum(steps))).astype(np.int32)
-    counts = np.concatenate([r["curves"].reshape(-1) for r in records])
+    values = np.concatenate([s.reshape(-1) for s in series])
 
     def per_run(key: str) -> np.ndarray:
-        return np.repeat([r[key] for r in records], series)
+        return np.repeat([r[key] for r in records], rows)
 
     return pa.table({
         "run_id": pa.array(per_run("run_id"), pa.int64()),
-        "approach": pa.array(np.tile(APPROACHES, measures * len(records))),
-        "measure": pa.array(np.tile(np.repeat(CURVE_MEASURES, approaches), len(records))),
+        "approach": pa.array(np.tile(approach, len(records))),
+        "measure": pa.array(np.tile(measure, len(records))),
         "t0": pa.array(per_run("t0"), pa.float64()), "dt": pa.array(per_run("dt"), pa.float64()),
-        "counts": pa.ListArray.from_arrays(pa.array(offsets), pa.array(counts, pa.int16()))})
+        column: pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, kind))})
 
 
 def _equity_table(records: list[dict[str, Any]]) -> pa.Table:
@@ -515,19 +529,11 @@ def _gap_table(records: list[dict[str, Any]]) -> pa.Table:
     """
     records = [r for r in records if "gaps" in r]
     width, measures = len(APPROACHES), len(EQUITY_MEASURES)
-    steps = np.repeat([len(r["gaps"]) for r in records], width * measures)
-    offsets = np.concatenate(([0], np.cumsum(steps))).astype(np.int32)
-    values = np.concatenate([r["gaps"].transpose(1, 2, 0).reshape(-1) for r in records])
-
-    def per_run(key: str) -> np.ndarray:
-        return np.repeat([r[key] for r in records], width * measures)
-
-    return pa.table({
-        "run_id": pa.array(per_run("run_id"), pa.int64()),
-        "approach": pa.array(np.tile(np.repeat(APPROACHES, measures), len(records))),
-        "measure": pa.array(np.tile(EQUITY_MEASURES, width * len(records))),
-        "t0": pa.array(per_run("t0"), pa.float64()), "dt": pa.array(per_run("dt"), pa.float64()),
-        "gap": pa.ListArray.from_arrays(pa.array(offsets), pa.array(values, pa.float64()))})
+    return _series_table(records, [r["gaps"].transpose(1, 2, 0).reshape(width * measures, -1)
+                                   for r in records],
+                         approach=np.repeat(APPROACHES, measures),
+                         measure=np.tile(EQUITY_MEASURES, width),
+                         column="gap", kind=pa.float64())
 
 
 def consolidate(out: str | Path) -> tuple[list[int], dict[str, float]]:
