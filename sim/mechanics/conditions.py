@@ -193,7 +193,9 @@ def policy_kernel(x, row, code, policy):
     if not (everything or some):
         return feedback
     policy.key[0], policy.key[1] = row, feedback
-    policy.last_at_six[:] = at_six
+    for nation in range(at_six.shape[0]):
+        for a in range(width):
+            policy.last_at_six[nation, a] = at_six[nation, a]
     share = at_six       # each nation's share, in place (the counts are kept above)
     for nation in range(share.shape[0]):
         for a in range(width):
