@@ -165,6 +165,23 @@ def readiness_kernel(s, x, row, t0, code, prompt, terms, policy, case_memo):
 
 
 @inline_kernel
+def nation_counts_kernel(x, code, flag, out):
+    """Journeys by nation and approach whose code has ``flag`` (a 0/1 row of a code table).
+
+    Each nation's agents are taken in order, the three approaches' counts held in
+    registers (not read and written in memory for every journey).
+    """
+    for nation in range(x.nation_ptr.shape[0] - 1):
+        cs, tip, ts = 0.0, 0.0, 0.0
+        for m in range(x.nation_ptr[nation], x.nation_ptr[nation + 1]):
+            i = x.nation_order[m]
+            cs += flag[code[i, 0]]
+            tip += flag[code[i, 1]]
+            ts += flag[code[i, 2]]
+        out[nation, 0], out[nation, 1], out[nation, 2] = cs, tip, ts
+
+
+@inline_kernel
 def policy_kernel(x, row, code, policy):
     """:func:`policy_terms` into ``policy.terms``; True if policy feedback applies.
 
@@ -176,14 +193,14 @@ def policy_kernel(x, row, code, policy):
     r, c, tab = x.rules, x.codes, x.tables
     n, width = code.shape
     at_six = policy.at_six
-    at_six[:] = 0.0
     feedback = False
     if r.feedback:
-        for i in range(n):
+        nation_counts_kernel(x, code, c.before_rates[5], at_six)
+        for nation in range(at_six.shape[0]):
             for a in range(width):
-                if c.before_rates[5, code[i, a]] > 0:
-                    at_six[x.nation[i], a] += 1.0
-                    feedback = True
+                feedback = feedback or at_six[nation, a] > 0
+    else:
+        at_six[:] = 0.0
     everything = not (policy.key[0] == row and policy.key[1] == feedback)
     changed, some = policy.changed, False
     for nation in range(at_six.shape[0]):

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from sim.mechanics import conditions
 from sim.mechanics.compiler import inline_kernel, kernel
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import END, NO_MOVE, PAUSE, REVISIT
@@ -141,10 +142,7 @@ def hazards_kernel(s, x, k, t0, t1, row, code, prompt, u, kind, choice, funded, 
     r, c, t = x.rules, x.codes, x.timeline
     n, width = code.shape
     # critical mass: each nation's share of its authorities integrating each approach
-    share[:] = 0.0
-    for i in range(n):
-        for a in range(width):
-            share[x.nation[i], a] += c.before_rates[6, code[i, a]]
+    conditions.nation_counts_kernel(x, code, c.before_rates[6], share)
     for nation in range(share.shape[0]):
         for a in range(width):
             share[nation, a] = share[nation, a] / x.nation_size[nation]

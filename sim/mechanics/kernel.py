@@ -168,17 +168,23 @@ def record_kernel(s, x, k, w, rec):
     fields, sums, counts = s.fields, rec.sums[k], rec.counts[k]
     by_quintile, outcome = rec.quintile_counts[k], rec.outcome_sums[k]
     regions = rec.counts.shape[1]
-    # each nation's sums add its agents in order, the three approaches at once (three
-    # independent sums held in registers, not in memory)
+    # each nation's sums add its agents in order, two fields and their three approaches at
+    # once (six independent sums held in registers, not in memory)
     for nation in range(x.nation_ptr.shape[0] - 1):
-        for f in range(fields.shape[0]):
+        for f in range(0, fields.shape[0], 2):
+            g = min(f + 1, fields.shape[0] - 1)     # (an odd last field is added twice)
             cs, tip, ts = sums[f, nation, 0], sums[f, nation, 1], sums[f, nation, 2]
+            cs2, tip2, ts2 = sums[g, nation, 0], sums[g, nation, 1], sums[g, nation, 2]
             for m in range(x.nation_ptr[nation], x.nation_ptr[nation + 1]):
                 i = x.nation_order[m]
                 cs += fields[f, i, 0]
                 tip += fields[f, i, 1]
                 ts += fields[f, i, 2]
+                cs2 += fields[g, i, 0]
+                tip2 += fields[g, i, 1]
+                ts2 += fields[g, i, 2]
             sums[f, nation, 0], sums[f, nation, 1], sums[f, nation, 2] = cs, tip, ts
+            sums[g, nation, 0], sums[g, nation, 1], sums[g, nation, 2] = cs2, tip2, ts2
     for i in range(n):
         region, quintile = x.region[i], x.quintile[i]
         for a in range(width):
