@@ -6,8 +6,11 @@ Everything is read once per process (:func:`load_uk` is cached) from the CSV fil
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from types import MappingProxyType
 
 import numpy as np
 import pandas as pd
@@ -82,9 +85,10 @@ class UKData:
         """Number of authorities."""
         return len(self.authorities)
 
-    def index_of(self) -> dict[str, int]:
-        """Map agent_id to row index."""
-        return {a: i for i, a in enumerate(self.authorities["agent_id"])}
+    @functools.cached_property
+    def index_of(self) -> Mapping[str, int]:
+        """Map agent_id to row index (read-only, made once)."""
+        return MappingProxyType({a: i for i, a in enumerate(self.authorities["agent_id"])})
 
 
 _DATA = ProcessCache(1)

@@ -118,7 +118,7 @@ def _tables(config: Config, timeline: Timeline, steps: np.ndarray, p0: np.ndarra
     profiles: Population = authorities(config)
     c, m = config.conditions, config.mechanisms
     policy = timeline.policy[steps]
-    by_profile = policy[:, profiles.nation, :]
+    by_profile = policy.take(profiles.nation, axis=1)     # (C order, as every table below)
     need = np.zeros_like(by_profile)
     if m.need:
         need = config.prompting.need_rate * profiles.need[None, :, None] * (by_profile > 0)

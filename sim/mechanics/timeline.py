@@ -220,7 +220,7 @@ def _budget(config: Config, events: list, mid: np.ndarray) -> np.ndarray:
 
 
 def _known_authorities() -> dict[str, int]:
-    return load_uk().index_of()
+    return load_uk().index_of
 
 
 def _seedings(config: Config, population: Population, events: list, start: np.ndarray,
