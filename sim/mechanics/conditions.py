@@ -210,7 +210,7 @@ def policy_kernel(x, row, code, policy):
     if not (everything or some):
         return feedback
     policy.key[0], policy.key[1] = row, feedback
-    for nation in range(at_six.shape[0]):
+    for nation in range(at_six.shape[0]):       # (element by element: a slice copy allocates)
         for a in range(width):
             policy.last_at_six[nation, a] = at_six[nation, a]
     share = at_six       # each nation's share, in place (the counts are kept above)

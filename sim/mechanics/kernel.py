@@ -172,7 +172,7 @@ def record_kernel(s, x, k, w, rec):
     # once (six independent sums held in registers, not in memory)
     for nation in range(x.nation_ptr.shape[0] - 1):
         for f in range(0, fields.shape[0], 2):
-            g = min(f + 1, fields.shape[0] - 1)     # (an odd last field is added twice)
+            g = min(f + 1, fields.shape[0] - 1)     # (an odd last field pairs with itself)
             cs, tip, ts = sums[f, nation, 0], sums[f, nation, 1], sums[f, nation, 2]
             cs2, tip2, ts2 = sums[g, nation, 0], sums[g, nation, 1], sums[g, nation, 2]
             for m in range(x.nation_ptr[nation], x.nation_ptr[nation + 1]):

@@ -8,6 +8,7 @@ run starts or after it ends do not happen.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -219,7 +220,7 @@ def _budget(config: Config, events: list, mid: np.ndarray) -> np.ndarray:
     return by_nation
 
 
-def _known_authorities() -> dict[str, int]:
+def _known_authorities() -> Mapping[str, int]:
     return load_uk().index_of
 
 
