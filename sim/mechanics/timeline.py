@@ -8,7 +8,6 @@ run starts or after it ends do not happen.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 
 import numpy as np
@@ -220,13 +219,9 @@ def _budget(config: Config, events: list, mid: np.ndarray) -> np.ndarray:
     return by_nation
 
 
-def _known_authorities() -> Mapping[str, int]:
-    return load_uk().index_of
-
-
 def _seedings(config: Config, population: Population, events: list, start: np.ndarray,
               end: np.ndarray) -> dict[int, list[Seeding]]:
-    known = _known_authorities()
+    known = load_uk().index_of
     position = known if population.is_real else {a: i for i, a in enumerate(population.ids)}
     out: dict[int, list[Seeding]] = {}
     for e in _of_kind(events, "seed"):
