@@ -202,12 +202,12 @@ def record_kernel(s, x, k, w, rec):
             rec.event_from[e], rec.event_to[e] = w.stage_before[i, a], s.stage[i, a]
             rec.event_kind[e], rec.event_reason[e] = w.kind[i, a], w.reason[i, a]
             for f in range(_POLICY):
-                rec.evidence[e, f] = s.fields[f, i, a]
+                rec.evidence[f, e] = s.fields[f, i, a]
             for term in range(4):
-                rec.evidence[e, _POLICY + term] = w.terms[term, i, a]
-            rec.evidence[e, _FUNDED] = 1.0 if w.funded[i, a] else 0.0
-            rec.evidence[e, _CRISIS] = w.crisis[i]
-            rec.evidence[e, _MOMENTUM] = w.momentum[i, a]
+                rec.evidence[_POLICY + term, e] = w.terms[term, i, a]
+            rec.evidence[_FUNDED, e] = 1.0 if w.funded[i, a] else 0.0
+            rec.evidence[_CRISIS, e] = w.crisis[i]
+            rec.evidence[_MOMENTUM, e] = w.momentum[i, a]
             rec.events[0] = e + 1
     # the first step at which each approach engages a quarter of the agents
     for a in range(width):
@@ -395,7 +395,7 @@ def record_buffers(recorder, n: int, capacity: int, quarter_done: np.ndarray) ->
         event_agent=np.empty(capacity, np.int64), event_approach=np.empty(capacity, np.int64),
         event_from=np.empty(capacity, np.int8), event_to=np.empty(capacity, np.int8),
         event_kind=np.empty(capacity, np.int8), event_reason=np.empty(capacity, np.int16),
-        evidence=np.empty((capacity, len(Evidence))), events=np.zeros(1, np.int64),
+        evidence=np.empty((len(Evidence), capacity)), events=np.zeros(1, np.int64),
         quarter_step=np.where(quarter_done, np.int64(-2), np.int64(-1)),
         quarter_live=np.zeros((width, n), bool))
 
@@ -455,7 +455,7 @@ class CompiledSteps:
                 agent=rec.event_agent[:m].copy(), approach=rec.event_approach[:m].copy(),
                 from_stage=rec.event_from[:m].copy(), to_stage=rec.event_to[:m].copy(),
                 kind=rec.event_kind[:m].copy(), reason=rec.event_reason[:m].copy(),
-                evidence=rec.evidence[:m].T.copy())
+                evidence=rec.evidence[:, :m].copy())
             rec.events[0] = 0
         for a in (rec.quarter_step >= 0).nonzero()[0]:
             recorder.first_quarter(APPROACHES[a], rec.quarter_live[a])
