@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.compiler import kernel
+from sim.mechanics.compiler import WIDTH, kernel
 from sim.mechanics.reasons import KIND
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import MOVES, TIP
@@ -85,7 +85,7 @@ def apply_moves_kernel(s, x, code, choice, t1, kind):
     """:func:`apply_moves`: every journey's drawn move, its new code into ``code``."""
     c = x.codes
     for i in range(code.shape[0]):
-        for a in range(code.shape[1]):
+        for a in range(WIDTH):
             index = code[i, a] * MOVES + choice[i, a]
             moved = c.move_kind[index]
             j = c.next_code[index]
@@ -105,7 +105,7 @@ def slow_variables_kernel(s, x, row, code, t1):
     dt = r.dt
     outcomes = r.rise_rate != 0 or r.decay_rate != 0
     for i in range(code.shape[0]):
-        for a in range(code.shape[1]):
+        for a in range(WIDTH):
             j = code[i, a]
             if np.isnan(s.integrated_since[i, a]):
                 s.integrated_since[i, a] = t1

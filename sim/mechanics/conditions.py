@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.compiler import inline_kernel, kernel
+from sim.mechanics.compiler import WIDTH, inline_kernel, kernel
 from sim.mechanics.inputs import macro_condition
 from sim.mechanics.state import JourneyState
 
@@ -117,7 +117,7 @@ def readiness_kernel(s, x, row, t0, code, prompt, terms, policy, case_memo):
     are the same bits).
     """
     r, c, tab = x.rules, x.codes, x.tables
-    n, width = code.shape
+    n, width = code.shape[0], WIDTH
     w = c.weights
     feedback = policy_kernel(x, row, code, policy)
     policy_term, case_policy, macro, log_macro = (policy.terms[0], policy.terms[1],
@@ -191,7 +191,7 @@ def policy_kernel(x, row, code, policy):
     differ, only the journeys that read them (``policy.changed``).
     """
     r, c, tab = x.rules, x.codes, x.tables
-    n, width = code.shape
+    n, width = code.shape[0], WIDTH
     at_six = policy.at_six
     feedback = False
     if r.feedback:

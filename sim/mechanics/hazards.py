@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanics import conditions
-from sim.mechanics.compiler import inline_kernel, kernel
+from sim.mechanics.compiler import WIDTH, inline_kernel, kernel
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import END, NO_MOVE, PAUSE, REVISIT
 from sim.vocabulary import DESIGNING, MOBILISING
@@ -140,7 +140,7 @@ def hazards_kernel(s, x, k, t0, t1, row, code, prompt, u, kind, choice, funded, 
     working space for critical mass.
     """
     r, c, t = x.rules, x.codes, x.timeline
-    n, width = code.shape
+    n, width = code.shape[0], WIDTH
     # critical mass: each nation's share of its authorities integrating each approach
     conditions.nation_counts_kernel(x, code, c.before_rates[6], share)
     for nation in range(share.shape[0]):
@@ -203,7 +203,7 @@ def progression_kernel(rate, boost, package, synergy, rigidity, share, scale):
 def synergy_kernel(before_rates, synergy, code, i, a):
     """The triad's synergy of journey (i, a): the sum over the agent's integrated approaches."""
     gain = 0.0
-    for b in range(code.shape[1]):
+    for b in range(WIDTH):
         gain += before_rates[6, code[i, b]] * synergy[b, a]
     return gain
 

@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from sim.cache import ProcessCache
 from sim.config import Config
 from sim.data import load_uk
-from sim.mechanics.compiler import kernel
+from sim.mechanics.compiler import WIDTH, kernel
 from sim.mechanics.population import Population
 from sim.mechanics.timeline import Timeline
 from sim.vocabulary import APPROACHES
@@ -394,7 +394,7 @@ def exposure_kernel(net, x, k, visible, members, out, den, groups):
     another order, so equal to rounding. ``groups`` (regions + 5, approaches) is working
     space for the group sums.
     """
-    n, width = visible.shape
+    n, width = visible.shape[0], WIDTH
     t = x.timeline
     region_on, learning_on, cluster_on = t.region_on[k], t.learning_on[k], t.cluster_on[k]
     # group sums: each region's visibility, each approach's over the learning network's and

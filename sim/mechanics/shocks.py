@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanics import hazards
-from sim.mechanics.compiler import kernel
+from sim.mechanics.compiler import WIDTH, kernel
 from sim.mechanics.reasons import KIND, REASON
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import BUCKETS
@@ -188,7 +188,7 @@ def programme_ends_kernel(s, x, row, t0, t1, u, kind, reason):
     threshold = r.poverty_budget
     for i in range(s.stage.shape[0]):
         gap = min(max((threshold - x.tables.budget[row, x.profile[i]]) / threshold, 0.0), 1.0)
-        for a in range(s.stage.shape[1]):
+        for a in range(WIDTH):
             if not (s.funded_until[i, a] >= t0 - EPS and s.funded_until[i, a] < t1 - EPS
                     and s.stage[i, a] >= 1 and s.status[i, a] != ENDED and kind[i, a] < 0):
                 continue
@@ -218,7 +218,7 @@ def agent_shocks_kernel(s, x, t0, scale, u_agent, u_leader, code, kind, reason):
     for i in range(code.shape[0]):
         if u_agent[i, 0] < leader_probability:
             s.leader_changed_at[i] = t0
-            for a in range(code.shape[1]):
+            for a in range(WIDTH):
                 u = u_leader[i, a]
                 bucket = (u >= low) + (u >= high) if kind[i, a] < 0 else BUCKETS - 1
                 index = code[i, a] * BUCKETS + bucket
@@ -232,7 +232,7 @@ def agent_shocks_kernel(s, x, t0, scale, u_agent, u_leader, code, kind, reason):
         if u_agent[i, 1] < hazards.upper_happen(y) and u_agent[i, 1] < -np.expm1(y):
             s.compliance_until[i] = t0 + years_low + u_agent[i, 2] * (years_high - years_low)
             s.culture[i] = max(0.0, s.culture[i] - r.culture_inadequate_drop)
-            for a in range(code.shape[1]):
+            for a in range(WIDTH):
                 if c.working[code[i, a]] and kind[i, a] < 0:
                     code[i, a] += PAUSED - ACTIVE
                     kind[i, a] = _PAUSE
