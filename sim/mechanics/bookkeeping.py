@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.compiler import WIDTH, kernel
+from sim.mechanics.compiler import INDEX, WIDTH, kernel
 from sim.mechanics.reasons import KIND
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import MOVES, TIP
@@ -86,7 +86,7 @@ def apply_moves_kernel(s, x, code, choice, t1, kind):
     c = x.codes
     for i in range(code.shape[0]):
         for a in range(WIDTH):
-            index = code[i, a] * MOVES + choice[i, a]
+            index = INDEX(code[i, a] * MOVES + choice[i, a])
             moved = c.move_kind[index]
             j = c.next_code[index]
             code[i, a] = j

@@ -22,6 +22,7 @@ import tempfile
 from pathlib import Path
 
 import numba
+import numpy as np
 
 from sim.vocabulary import APPROACHES
 
@@ -35,6 +36,12 @@ CACHE_VARIABLE = "INNOVATE_CACHE_DIR"
 #: loops over an agent's approaches are unrolled: 13% fewer instructions and 5% less time in
 #: the steps than with the arrays' shape, which the compiler cannot know.
 WIDTH = len(APPROACHES)
+#: The type of the values the step uses as indices: the arrays of codes, agents, nations,
+#: profiles, regions and ties, and the stages, statuses and table rows computed from them
+#: (``INDEX(value)``). numba gives a signed index Python's meaning (-1 is the last element) and
+#: pays for it at every access; an unsigned one it takes as it is. The values are the same, so
+#: are the results; the steps take some 10% less time.
+INDEX = np.uintp
 
 
 def sources_digest() -> str:

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from sim.mechanics.compiler import WIDTH, inline_kernel, kernel
+from sim.mechanics.compiler import INDEX, WIDTH, inline_kernel, kernel
 from sim.mechanics.inputs import macro_condition
 from sim.mechanics.state import JourneyState
 
@@ -131,7 +131,7 @@ def readiness_kernel(s, x, row, t0, code, prompt, terms, policy, case_memo):
         s.workforce[i] = workforce
         culture = s.culture[i]
         agent_log = log_workforce + w[3] * np.log(max(culture, 1e-6))
-        pattern = 0
+        pattern = INDEX(0)
         others_at_six = 0.0
         for a in range(width):
             if s.integrated_ever[i, a]:

@@ -41,7 +41,7 @@ import numpy as np
 
 from sim.cache import ProcessCache, config_key
 from sim.mechanics import bookkeeping, conditions, hazards, network, shocks
-from sim.mechanics.compiler import WIDTH, kernel
+from sim.mechanics.compiler import INDEX, WIDTH, kernel
 from sim.mechanics.state import FIELDS, Evidence, JourneyState
 from sim.mechanics.tables import NO_MOVE
 from sim.vocabulary import APPROACHES, ENDED, MOBILISING, NATIONS
@@ -54,11 +54,6 @@ if TYPE_CHECKING:
 _POLICY, _FUNDED = int(Evidence.POLICY), int(Evidence.FUNDED)
 _CRISIS, _MOMENTUM = int(Evidence.CRISIS), int(Evidence.MOMENTUM)
 _OUTCOME = FIELDS.index("outcome")
-#: The type of the arrays whose values the step uses as indices (codes, agents, nations,
-#: profiles, regions, ties). numba gives a signed index Python's meaning (-1 is the last
-#: element) and pays for it at every access; an unsigned one it takes as it is. The values
-#: are the same, so are the results; the steps take some 7% less time.
-INDEX = np.uintp
 
 #: Scalars of the configuration the step reads (names as in the configuration's sections).
 Rules = namedtuple("Rules", [
@@ -193,7 +188,7 @@ def record_kernel(s, x, k, w, rec):
     for i in range(n):
         region, quintile = x.region[i], x.quintile[i]
         for a in range(width):
-            stage, status = s.stage[i, a], s.status[i, a]
+            stage, status = INDEX(s.stage[i, a]), INDEX(s.status[i, a])
             counts[region, a, stage, status] += 1
             by_quintile[quintile, a, stage, status] += 1
             value = fields[_OUTCOME, i, a]

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from sim.mechanics import hazards
-from sim.mechanics.compiler import WIDTH, kernel
+from sim.mechanics.compiler import INDEX, WIDTH, kernel
 from sim.mechanics.reasons import KIND, REASON
 from sim.mechanics.state import JourneyState
 from sim.mechanics.tables import BUCKETS
@@ -221,7 +221,7 @@ def agent_shocks_kernel(s, x, t0, scale, u_agent, u_leader, code, kind, reason):
             for a in range(WIDTH):
                 u = u_leader[i, a]
                 bucket = (u >= low) + (u >= high) if kind[i, a] < 0 else BUCKETS - 1
-                index = code[i, a] * BUCKETS + bucket
+                index = INDEX(code[i, a] * BUCKETS + bucket)
                 if c.leader_kind[index] >= 0:
                     code[i, a] = c.leader_next[index]
                     kind[i, a] = max(kind[i, a], c.leader_kind[index])
