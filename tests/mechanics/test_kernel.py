@@ -10,6 +10,7 @@ a result reports.
 
 from __future__ import annotations
 
+import json
 import math
 import os
 import re
@@ -275,3 +276,35 @@ def test_a_new_process_loads_the_cached_step(tmp_path):
                      for _ in range(2))
     assert int(first[1]) == 0 and int(second[1]) == 1
     assert any(tmp_path.rglob("*.nbi")), "the index of the cached step is in the folder"
+
+
+# every preset, and populations off the UK network, for the bounds-checked step (seed 0)
+_BOUNDS_SCRIPT = """
+import hashlib, json, sys
+import numpy as np, sim
+from sim.config import load_config
+h = hashlib.sha256()
+for scenario, overrides in json.loads(sys.argv[1]):
+    r = sim.InnovationModel(config=load_config(scenario, overrides), seed=0).run()
+    for a in (r.region_counts, r.quintile_counts, r.sums, r.outcome_sums, r.final.fields,
+              *(r.event_log[name] for name in sorted(r.event_log))):
+        h.update(np.ascontiguousarray(a).tobytes())
+print(h.hexdigest())
+"""
+
+
+def test_the_step_reads_and_writes_only_inside_its_arrays(tmp_path):
+    """With numba's bounds checks on, an index outside an array raises an error instead of
+    touching memory the array does not own. The step's indices are unsigned
+    (:data:`sim.mechanics.compiler.INDEX`): a negative one would not wrap round as in Python
+    but land far outside, so this run would fail. The checked step gives the same bits."""
+    cases = json.dumps([[preset, {}] for preset in PRESETS] + [
+        ["historical-calibrated", {"population.size": 500, "network.kind": "scale_free"}],
+        ["historical", {"population.size": 300, "network.kind": "erdos_renyi"}],
+        ["historical", {f"mechanisms.{name}": False for name in ALL_OFF}]])
+    checked = {**os.environ, compiler.CACHE_VARIABLE: str(tmp_path), "NUMBA_BOUNDSCHECK": "1"}
+    runs = [subprocess.run([sys.executable, "-c", _BOUNDS_SCRIPT, cases], env=env,
+                           capture_output=True, text=True) for env in (checked, os.environ)]
+    for run in runs:
+        assert run.returncode == 0, run.stderr.strip().splitlines()[-1:]
+    assert runs[0].stdout == runs[1].stdout
