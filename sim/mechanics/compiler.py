@@ -11,7 +11,8 @@ read-only site-packages): ``$INNOVATE_CACHE_DIR`` if set, else ``$XDG_CACHE_HOME
 (``~/.cache/innovate-sim``), else a folder in the system's temporary directory. Inside it,
 the code of each version of the kernels' sources has its own folder
 (``numba-<digest of the sources>``): numba checks only the file of the function it loads, so
-without this a change to a phase would not reach a cached step that calls it.
+without this a change to a phase, or to a constant the step holds in its machine code (a stage,
+a move, the number of approaches), would not reach a cached step.
 """
 
 from __future__ import annotations
@@ -30,6 +31,9 @@ HERE = Path(__file__).resolve().parent
 # the modules whose compiled functions end up in the compiled step
 SOURCES = ("compiler.py", "kernel.py", "shocks.py", "network.py", "conditions.py",
            "hazards.py", "bookkeeping.py")
+# the modules of the constants the compiled step holds in its machine code (numba compiles a
+# global in as its value): stages, statuses and approaches, the moves and reasons, the fields
+CONSTANTS = ("../vocabulary.py", "reasons.py", "state.py", "tables.py")
 CACHE_VARIABLE = "INNOVATE_CACHE_DIR"
 #: An agent's journeys, one per approach: the width of every (agents, approaches) array of
 #: the step. A constant of the compiled code (a global is compiled in as its value), so the
@@ -45,9 +49,12 @@ INDEX = np.uintp
 
 
 def sources_digest() -> str:
-    """Digest of the compiled step's sources (and numba's version), 16 hex digits."""
+    """Digest of the compiled step's sources, its constants' modules and numba's version.
+
+    16 hex digits.
+    """
     digest = hashlib.sha256(numba.__version__.encode())
-    for name in SOURCES:
+    for name in SOURCES + CONSTANTS:
         digest.update((HERE / name).read_bytes())
     return digest.hexdigest()[:16]
 

@@ -281,7 +281,7 @@ def run_inputs(run: Journeys) -> Inputs:
         culture_reversion=float(c.culture_reversion), culture_tip_gain=float(c.culture_tip_gain),
         rise_rate=float(cfg.outcomes.rise_rate), decay_rate=float(cfg.outcomes.decay_rate),
         lag_years=float(cfg.outcomes.lag_years))
-    width = len(APPROACHES)
+    width = WIDTH
     codes = Codes(
         code_offset=_frozen(k.code_offset, INDEX),
         before_rates=_frozen(k.before_rates, float), before_flags=_frozen(k.before_flags, bool),
@@ -370,7 +370,7 @@ def kernel_state(s: JourneyState) -> State:
 
 def scratch(n: int, regions: int) -> Scratch:
     """The step's working arrays for ``n`` agents in ``regions`` regions."""
-    width = len(APPROACHES)
+    width = WIDTH
     shape = (n, width)
     return Scratch(
         code=np.zeros(shape, INDEX), kind=np.full(shape, -1, np.int8),
@@ -388,7 +388,7 @@ def scratch(n: int, regions: int) -> Scratch:
 
 def record_buffers(recorder, n: int, capacity: int, quarter_done: np.ndarray) -> Record:
     """Event buffers for ``capacity`` events; counts and sums go into ``recorder``'s arrays."""
-    width = len(APPROACHES)
+    width = WIDTH
     return Record(
         counts=recorder.counts, quintile_counts=recorder.quintile_counts, sums=recorder.sums,
         outcome_sums=recorder.outcome_sums, event_step=np.empty(capacity, np.int64),
@@ -424,7 +424,7 @@ class CompiledSteps:
         self.ties = (run_ties(net) if net.cache_key is None
                      else _INPUTS.get((net.cache_key, layers), lambda: run_ties(net)))
         self.scratch = scratch(run.n, len(self.ties.region_size))
-        width = len(APPROACHES)
+        width = WIDTH
         done = np.array([name in recorder.clustering for name in APPROACHES])
         self.record = record_buffers(recorder, run.n,
                                      max(4 * run.n * width, 1 << 13), done)

@@ -250,6 +250,23 @@ def test_every_module_with_compiled_code_is_in_the_cache_digest():
     assert compiled | {"compiler.py"} == set(compiler.SOURCES)
 
 
+def test_every_module_of_compiled_in_constants_is_in_the_cache_digest():
+    """The step holds the constants it reads (a stage, a move, the number of approaches) in
+    its machine code: a change to one must give it a new cache folder too."""
+    folder = ROOT / "sim" / "mechanics"
+    suppliers = set()
+    for name in compiler.SOURCES:
+        for module, names in re.findall(r"^from sim\.([\w.]+) import ([^\n]+)$",
+                                        (folder / name).read_text(), re.MULTILINE):
+            if any(n.strip().isupper() and len(n.strip()) > 1 for n in names.split(",")):
+                path = module.replace(".", "/") + ".py"
+                suppliers.add(path.removeprefix("mechanics/") if path.startswith("mechanics/")
+                              else "../" + path)
+    digested = set(compiler.SOURCES) | set(compiler.CONSTANTS)
+    assert suppliers, "no constants found"
+    assert suppliers <= digested, sorted(suppliers - digested)
+
+
 def test_the_cache_folder_follows_the_setting(tmp_path, monkeypatch):
     monkeypatch.setenv(compiler.CACHE_VARIABLE, str(tmp_path / "mine"))
     folder = compiler.cache_folder()
