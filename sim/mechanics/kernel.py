@@ -281,7 +281,6 @@ def run_inputs(run: Journeys) -> Inputs:
         culture_reversion=float(c.culture_reversion), culture_tip_gain=float(c.culture_tip_gain),
         rise_rate=float(cfg.outcomes.rise_rate), decay_rate=float(cfg.outcomes.decay_rate),
         lag_years=float(cfg.outcomes.lag_years))
-    width = WIDTH
     codes = Codes(
         code_offset=_frozen(k.code_offset, INDEX),
         before_rates=_frozen(k.before_rates, float), before_flags=_frozen(k.before_flags, bool),
@@ -292,7 +291,7 @@ def run_inputs(run: Journeys) -> Inputs:
         move_kind=_frozen(k.move_kind, np.int8), next_code=_frozen(k.next_code, INDEX),
         stage_of=_frozen(k.stage_of, np.int8), status_of=_frozen(k.status_of, np.int8),
         p0=_frozen(k.p0, float), q=_frozen(k.q, float), weights=_frozen(k.weights, float),
-        synergy=_frozen(np.zeros((width, width)) if k.synergy is None else k.synergy, float),
+        synergy=_frozen(np.zeros((WIDTH, WIDTH)) if k.synergy is None else k.synergy, float),
         pattern_bits=_frozen(k.pattern_bits, INDEX), design=_frozen(k.design, float),
         design_log=_frozen(k.design_log, float), pause_rate=float(k.pause_rate))
     t = run.tables
@@ -370,25 +369,23 @@ def kernel_state(s: JourneyState) -> State:
 
 def scratch(n: int, regions: int) -> Scratch:
     """The step's working arrays for ``n`` agents in ``regions`` regions."""
-    width = WIDTH
-    shape = (n, width)
+    shape = (n, WIDTH)
     return Scratch(
         code=np.zeros(shape, INDEX), kind=np.full(shape, -1, np.int8),
         reason=np.full(shape, -1, np.int16), stage_before=np.zeros(shape, np.int8),
         visible=np.zeros(shape), members=np.zeros(shape, bool), den=np.zeros(shape),
-        prompt=np.zeros(shape), terms=np.zeros((4, n, width)), funded=np.zeros(shape, bool),
+        prompt=np.zeros(shape), terms=np.zeros((4, n, WIDTH)), funded=np.zeros(shape, bool),
         momentum=np.zeros(shape), crisis=np.zeros(n), choice=np.full(shape, NO_MOVE, np.int8),
-        policy=Policy(key=np.full(2, -1, np.int64), at_six=np.zeros((len(NATIONS), width)),
-                      last_at_six=np.zeros((len(NATIONS), width)),
-                      terms=np.zeros((4, n, width)),
-                      changed=np.zeros((len(NATIONS), width), bool)),
-        groups=np.zeros((regions + 5, width)), share=np.zeros((len(NATIONS), width)),
-        case_memo=np.full((3, n, width), np.nan))
+        policy=Policy(key=np.full(2, -1, np.int64), at_six=np.zeros((len(NATIONS), WIDTH)),
+                      last_at_six=np.zeros((len(NATIONS), WIDTH)),
+                      terms=np.zeros((4, n, WIDTH)),
+                      changed=np.zeros((len(NATIONS), WIDTH), bool)),
+        groups=np.zeros((regions + 5, WIDTH)), share=np.zeros((len(NATIONS), WIDTH)),
+        case_memo=np.full((3, n, WIDTH), np.nan))
 
 
 def record_buffers(recorder, n: int, capacity: int, quarter_done: np.ndarray) -> Record:
     """Event buffers for ``capacity`` events; counts and sums go into ``recorder``'s arrays."""
-    width = WIDTH
     return Record(
         counts=recorder.counts, quintile_counts=recorder.quintile_counts, sums=recorder.sums,
         outcome_sums=recorder.outcome_sums, event_step=np.empty(capacity, np.int64),
@@ -397,7 +394,7 @@ def record_buffers(recorder, n: int, capacity: int, quarter_done: np.ndarray) ->
         event_kind=np.empty(capacity, np.int8), event_reason=np.empty(capacity, np.int16),
         evidence=np.empty((len(Evidence), capacity)), events=np.zeros(1, np.int64),
         quarter_step=np.where(quarter_done, np.int64(-2), np.int64(-1)),
-        quarter_live=np.zeros((width, n), bool))
+        quarter_live=np.zeros((WIDTH, n), bool))
 
 
 _INPUTS = ProcessCache(16)      # inputs of the real authorities by configuration, and ties
@@ -424,10 +421,9 @@ class CompiledSteps:
         self.ties = (run_ties(net) if net.cache_key is None
                      else _INPUTS.get((net.cache_key, layers), lambda: run_ties(net)))
         self.scratch = scratch(run.n, len(self.ties.region_size))
-        width = WIDTH
         done = np.array([name in recorder.clustering for name in APPROACHES])
         self.record = record_buffers(recorder, run.n,
-                                     max(4 * run.n * width, 1 << 13), done)
+                                     max(4 * run.n * WIDTH, 1 << 13), done)
 
     def advance(self, state: JourneyState, k0: int, k1: int, rng: np.random.Generator) -> None:
         """Take steps ``k0`` to ``k1 - 1`` on ``state``, recording into the run's recorder."""

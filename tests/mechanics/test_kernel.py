@@ -296,17 +296,15 @@ def test_a_new_process_loads_the_cached_step(tmp_path):
 
 
 # every preset, and populations off the UK network, for the bounds-checked step (seed 0)
-_BOUNDS_SCRIPT = """
-import hashlib, json, sys
-import numpy as np, sim
+# (hashed as benchmarks/output_digest.py hashes runs)
+_BOUNDS_SCRIPT = f"""
+import json, sys
+sys.path.insert(0, {str(ROOT / "benchmarks")!r})
+import sim
 from sim.config import load_config
-h = hashlib.sha256()
-for scenario, overrides in json.loads(sys.argv[1]):
-    r = sim.InnovationModel(config=load_config(scenario, overrides), seed=0).run()
-    for a in (r.region_counts, r.quintile_counts, r.sums, r.outcome_sums, r.final.fields,
-              *(r.event_log[name] for name in sorted(r.event_log))):
-        h.update(np.ascontiguousarray(a).tobytes())
-print(h.hexdigest())
+from output_digest import digest_of
+print(digest_of(sim.InnovationModel(config=load_config(scenario, overrides), seed=0).run()
+                for scenario, overrides in json.loads(sys.argv[1])))
 """
 
 
