@@ -33,15 +33,25 @@ VERSIONED = (PACKAGE, "mesa", "numpy", "pandas", "scipy", "pyarrow", "pydantic",
 
 def read_toml(path: str | Path) -> tuple[str, dict]:
     """The text of a TOML file and its parsed table; one-line InputError if unreadable."""
+    text = read_text(path)
+    return text, parse_toml(text, path)
+
+
+def read_text(path: str | Path) -> str:
+    """The text of a UTF-8 file; one-line InputError naming it if it cannot be read."""
     path = Path(path)
     try:
-        text = path.read_text(encoding="utf-8")
+        return path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise InputError(f"{path}: file not found") from None
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"{path}: cannot read ({exc})") from None
+
+
+def parse_toml(text: str, path: str | Path) -> dict:
+    """The table of TOML ``text`` read from ``path``; one-line InputError if malformed."""
     try:
-        return text, tomllib.loads(text)
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise InputError(f"{path}: malformed TOML: {exc}") from None
 

@@ -24,9 +24,10 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from sim.cache import ProcessCache
 from sim.config.schema import Config
 from sim.errors import SHOWN_CHARACTERS, InputError, shown
-from sim.io import read_toml
+from sim.io import parse_toml, read_text, read_toml
 from sim.schema import describe_error
 
 
@@ -72,16 +73,21 @@ def scenario_file(scenario: str | Path) -> Path:
 
 
 def _merge(base: dict, child: Mapping) -> dict:
-    """Deep-merge child into a copy of base; events merge by id."""
+    """Deep-merge child into a copy of base; events merge by id. Neither is changed."""
     out = copy.deepcopy(base)
+    _merge_into(out, child)
+    return out
+
+
+def _merge_into(out: dict, child: Mapping) -> None:
+    """Deep-merge child into ``out``, a mapping of the caller's own (each table copied once)."""
     for key, value in child.items():
         if key == "events":
             out["events"] = _merge_events(out.get("events", []), value)
         elif isinstance(value, Mapping) and isinstance(out.get(key), dict):
-            out[key] = _merge(out[key], value)
+            _merge_into(out[key], value)
         else:
             out[key] = copy.deepcopy(value)
-    return out
 
 
 def _merge_events(base: list, child: Any) -> list:
@@ -101,22 +107,41 @@ def _merge_events(base: list, child: Any) -> list:
     return out
 
 
-def _load_chain(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+_PARSED = ProcessCache(32)      # parsed TOML tables by their text
+
+
+def _parsed(path: Path) -> dict:
+    """The table of a TOML file, parsed once per process for each text it has (read-only).
+
+    The file is read every time (a few microseconds), so an edited file is parsed again; only
+    the parsing (about 0.8 ms for the defaults) is saved when a sweep's workers load a
+    configuration for every point of a design.
+    """
+    text = read_text(path)
+    return _PARSED.get(text, lambda: parse_toml(text, path))
+
+
+def _chain(path: Path, seen: tuple[Path, ...] = ()) -> dict:
+    """The merged table of a preset or TOML file and its ``extends`` chain.
+
+    The table may share parts with the parsed files (:func:`_parsed`): never change it; merge
+    it (:func:`_merge`) or copy it.
+    """
     resolved = path.resolve()
     if resolved in seen:
         raise InputError(f"{path}: extends forms a cycle")
-    _, raw = read_toml(path)
+    raw = _parsed(path)
     defaults = (presets_dir() / "defaults.toml").resolve()
-    parent = raw.pop("extends", None if resolved == defaults else "defaults")
+    parent = raw.get("extends", None if resolved == defaults else "defaults")
+    raw = {key: value for key, value in raw.items() if key != "extends"}
     if parent is None:
         return raw
     if not isinstance(parent, str):
         raise InputError(f"{path}: extends must be a scenario name or a .toml path")
     parent_path = path.parent / parent if parent.endswith(".toml") else _resolve(parent)
-    base = _load_chain(parent_path, (*seen, resolved))
-    base.pop("name", None)
-    base.pop("description", None)
-    return _merge(base, raw)
+    base = _chain(parent_path, (*seen, resolved))
+    return _merge({key: value for key, value in base.items()
+                   if key not in ("name", "description")}, raw)
 
 
 def parse_override(item: str) -> tuple[str, Any]:
@@ -192,7 +217,7 @@ def raw_scenario(scenario: str | Path) -> dict:
     reading any file: it is how runs travel to other processes and machines.
     """
     path = _resolve(scenario)
-    raw = _load_chain(path)
+    raw = copy.deepcopy(_chain(path))
     raw.setdefault("name", path.stem)
     return raw
 
@@ -202,7 +227,7 @@ def load_config(scenario: str | Path | Mapping = "historical",
     """Load a preset name, a TOML path or a raw mapping, apply dotted overrides and validate."""
     if isinstance(scenario, Mapping):
         source = "<mapping>"
-        raw = _merge(_load_chain(presets_dir() / "defaults.toml"), scenario)
+        raw = _merge(_chain(presets_dir() / "defaults.toml"), scenario)
     else:
         source = str(_resolve(scenario))
         raw = raw_scenario(scenario)

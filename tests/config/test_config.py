@@ -5,7 +5,14 @@ from __future__ import annotations
 import pytest
 
 import sim
-from sim.config import flatten, load_config, parameter_table, parse_override, preset_names
+from sim.config import (
+    flatten,
+    load_config,
+    parameter_table,
+    parse_override,
+    preset_names,
+    raw_scenario,
+)
 from sim.errors import InputError
 
 PRESETS = ["historical", "austerity-deepens", "reinvestment", "cs-in-working-together-2023",
@@ -86,6 +93,31 @@ def test_user_file_extends_a_preset_by_name(tmp_path):
     config = load_config(path)
     assert config.time.steps == 124
     assert len(config.events) == len(load_config("historical").events)
+
+
+def test_an_edited_file_is_read_again(tmp_path):
+    path = tmp_path / "mine.toml"
+    path.write_text('extends = "historical"\nname = "mine"\n[approaches.CS]\nq = 0.4\n')
+    assert load_config(path).approaches.CS.q == 0.4
+    path.write_text('extends = "historical"\nname = "mine"\n[approaches.CS]\nq = 0.7\n')
+    assert load_config(path).approaches.CS.q == 0.7       # (same size, same second)
+
+
+def test_changing_a_loaded_mapping_changes_no_later_load():
+    """Parsed files are kept per process: what a caller gets is its own to change."""
+    for name in ("defaults", "historical"):
+        raw = raw_scenario(name)
+        raw["approaches"]["CS"]["q"] = 99.0
+        raw.setdefault("events", []).append({"id": "added"})
+        raw.pop("conditions")
+        again = raw_scenario(name)
+        assert again["approaches"]["CS"]["q"] != 99.0 and "conditions" in again
+        assert all(e.get("id") != "added" for e in again.get("events", []))
+    mapping = raw_scenario("historical")
+    first = load_config(mapping, {"approaches.CS.q": 0.9})
+    assert first.approaches.CS.q == 0.9
+    assert load_config(mapping).approaches.CS.q == load_config("historical").approaches.CS.q
+    assert mapping == raw_scenario("historical")            # the caller's mapping is unchanged
 
 
 @pytest.mark.parametrize("overrides, fragment", [
