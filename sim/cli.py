@@ -336,6 +336,11 @@ def _calibrate(args: argparse.Namespace) -> int:
                          f"{args.workers})")
     calibration, base = load_calibration(args.calibration, workers=args.workers,
                                          seed=args.seed)
+    if calibration.abc.workers > 1:
+        from sim.calibration.abc import PRELOAD
+        from sim.sweeps.backends import local_context
+
+        local_context(PRELOAD)  # the workers' server imports the model and pyabc meanwhile
     try:
         import pyabc  # noqa: F401
     except ImportError:

@@ -10,12 +10,13 @@ project's executor (:func:`seeded_sampler`), so which worker runs a slot changes
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from sim.config import Config
 from sim.output.metrics import authority_patterns, measure_counts, value_at
 from sim.sweeps.backends import open_executor
 from sim.vocabulary import APPROACHES, SCOPES
+
+if TYPE_CHECKING:
+    from sim.output.results import RunResult
 
 PRELOAD = ["sim.model", "sim.calibration.run", "pyabc", "sim.sweeps.warm"]
 
@@ -53,7 +57,10 @@ class Simulator:
         """Simulated value of each pattern (metric -> count) of one run."""
         from sim.model import InnovationModel
 
-        result = InnovationModel(config=self.config(values), seed=seed).run()
+        return self.patterns(InnovationModel(config=self.config(values), seed=seed).run())
+
+    def patterns(self, result: RunResult) -> dict[str, float]:
+        """Simulated value of each pattern (metric -> count) in a run's results."""
         counts, times = result.counts, result.times
         named = authority_patterns(self._observed, times, result.event_log,
                                    result.population.ids)
@@ -113,10 +120,8 @@ def slot_state(seed: int, call: int, slot: int) -> np.ndarray:
 
 def _sample_slot(task: tuple[bytes, np.ndarray, int]) -> tuple[Any, int]:
     """Simulate until one particle is accepted (or max_attempts), from the slot's own stream."""
-    import cloudpickle
-
     payload, state, max_attempts = task
-    simulate_one, factory = cloudpickle.loads(payload)
+    simulate_one, factory = _generation(payload)
     np.random.seed(state)
     random.seed(int(state[0]))
     sample = factory()
@@ -128,6 +133,21 @@ def _sample_slot(task: tuple[bytes, np.ndarray, int]) -> tuple[Any, int]:
         if particle.accepted:
             break
     return sample, attempts
+
+
+@functools.lru_cache(maxsize=2)
+def _generation(payload: bytes) -> tuple[Callable, Callable]:
+    """A generation's ``simulate_one`` and sample factory, unpickled once per process.
+
+    Every slot of a generation carries the same payload; unpickling it (pyabc's transitions,
+    priors and the simulator) took about 4 ms, as long as a simulation, for each slot. The
+    objects keep no state from one call to the next (each slot seeds the global generators
+    before it simulates), as pyabc's own samplers assume when they call one ``simulate_one``
+    for every particle; so the slots a worker runs share them.
+    """
+    import cloudpickle
+
+    return cloudpickle.loads(payload)
 
 
 def run_task(task: tuple[Simulator, dict[str, float], int]) -> dict[str, float]:
