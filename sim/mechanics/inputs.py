@@ -88,10 +88,10 @@ def distinct_inputs(config: Config, timeline: Timeline) -> tuple[np.ndarray, np.
         parts += [np.c_[low, high, frac],
                   timeline.workforce_multiplier.transpose(1, 0, 2).reshape(
                       timeline.steps, -1)]
-    _, first, inverse = np.unique(np.concatenate(parts, axis=1), axis=0, return_index=True,
-                                  return_inverse=True)
-    order = np.argsort(np.argsort(first))
-    return order[inverse.ravel()], np.sort(first)
+    rows = np.concatenate(parts, axis=1) + 0.0       # (+ 0.0: -0.0 is 0.0, as a value)
+    sets: dict[bytes, int] = {}
+    input_id = np.array([sets.setdefault(row.tobytes(), len(sets)) for row in rows])
+    return input_id, np.unique(input_id, return_index=True)[1]
 
 
 def macro_condition(config: Config, budget: np.ndarray, policy: np.ndarray) -> np.ndarray:

@@ -112,8 +112,7 @@ def compile_timeline(config: Config, population: Population) -> Timeline:
     for a, name in enumerate(APPROACHES):
         policy[:, :, a] = config.approaches[name].policy
     for e in _of_kind(events, "policy"):
-        policy[np.ix_(_from(e.date, end), _nations(e.nations), [APPROACHES.index(e.approach)])] \
-            = e.value
+        policy[_from(e.date, end), _nations(e.nations), APPROACHES.index(e.approach)] = e.value
     levers, from_start = config.levers, _from(config.levers.start, end)
     for a, name in enumerate(APPROACHES):
         for n, nation in enumerate(NATIONS):
@@ -137,15 +136,14 @@ def compile_timeline(config: Config, population: Population) -> Timeline:
     for e in _of_kind(events, "network"):
         rows, cols = _from(e.date, end), _nations(e.nations)
         if e.layer == "region":
-            region_on[np.ix_(rows, cols)] = e.active
+            region_on[rows, cols] = e.active
         else:
             on = learning_on if e.layer == "learning" else cluster_on
-            on[np.ix_(rows, cols, [APPROACHES.index(e.approach)])] = e.active
+            on[rows, cols, APPROACHES.index(e.approach)] = e.active
 
     package = np.ones((steps, len(NATIONS), len(APPROACHES)))
     for e in _of_kind(events, "package"):
-        package[np.ix_(_from(e.date, end), _nations(e.nations),
-                       [APPROACHES.index(e.approach)])] = e.value
+        package[_from(e.date, end), _nations(e.nations), APPROACHES.index(e.approach)] = e.value
 
     mid = (start + end) / 2
     budget = _budget(config, events, mid)
@@ -156,7 +154,7 @@ def compile_timeline(config: Config, population: Population) -> Timeline:
     for e in _of_kind(events, "workforce"):
         rows = _from(e.date, end)
         for k, value in enumerate((e.turnover, e.vacancy, e.agency)):
-            multiplier[k][np.ix_(rows, _nations(e.nations))] = value
+            multiplier[k, rows, _nations(e.nations)] = value
     multiplier[:, from_start] *= levers.workforce_pressure
     position = np.interp(mid, WORKFORCE_YEARS + 0.75, np.arange(len(WORKFORCE_YEARS)))
     low = np.floor(position).astype(int)
@@ -196,9 +194,9 @@ def _of_kind(events: list, kind: str) -> list:
     return [e for e in events if e.kind == kind]
 
 
-def _from(date: float, end: np.ndarray) -> np.ndarray:
-    """Indices of the steps from the one whose quarter contains ``date`` onwards."""
-    return np.flatnonzero(end > date + EPS)
+def _from(date: float, end: np.ndarray) -> slice:
+    """The steps from the one whose quarter contains ``date`` onwards (``end`` increasing)."""
+    return slice(int(np.searchsorted(end, date + EPS, side="right")), None)
 
 
 def _nations(names: list[str]) -> list[int]:

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
 import sim
 from sim.config import load_config
+from sim.mechanics.inputs import distinct_inputs
 from sim.mechanics.population import build_population
 from sim.mechanics.timeline import compile_timeline
 from sim.vocabulary import APPROACHES, NATIONS
@@ -117,3 +120,31 @@ def test_bad_lever_values_name_the_field(key, value, message):
     with pytest.raises(sim.InputError, match=message.replace(".", r"\.")) as info:
         load_config("historical", {key: value})
     assert "\n" not in str(info.value)
+
+
+def test_steps_with_the_same_inputs_share_one_input_set_numbered_as_first_seen():
+    config, _, tl = _timeline(**{"mechanisms.workforce": False})
+    policy = np.zeros_like(tl.policy)
+    budget = np.ones_like(tl.budget)
+    policy[3:6], budget[5:] = 0.5, 0.8            # sets: 0 (steps 0-2), 1 (3-4), 2 (5), 3 (6-)
+    policy[0] = -0.0                              # -0.0 is the value 0.0: the same set
+    input_id, first = distinct_inputs(config, replace(tl, policy=policy, budget=budget))
+    expected = np.r_[[0] * 3, [1] * 2, 2, [3] * (tl.steps - 6)]
+    np.testing.assert_array_equal(input_id, expected)
+    np.testing.assert_array_equal(first, [0, 3, 5, 6])
+    budget[-1] = 0.5                              # a set first seen at the last step
+    input_id, first = distinct_inputs(config, replace(tl, policy=policy, budget=budget))
+    assert input_id[-1] == 4 and first[-1] == tl.steps - 1
+
+
+def test_each_step_reads_its_own_input_set_in_a_real_scenario():
+    config, _, tl = _timeline("historical-calibrated")
+    input_id, first = distinct_inputs(config, tl)
+    assert len(first) == input_id.max() + 1 and (input_id[first] == np.arange(len(first))).all()
+    assert (np.diff(first) > 0).all() and input_id[0] == 0
+    for k in range(tl.steps):                     # same inputs exactly when the same set
+        j = first[input_id[k]]
+        assert np.array_equal(tl.policy[k], tl.policy[j])
+        assert np.array_equal(tl.budget[k], tl.budget[j])
+        assert tuple(part[k] for part in tl.census) == tuple(part[j] for part in tl.census)
+    assert len(first) < tl.steps
