@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/bench_sweep.py                 # local: metrics only, with curves
     .venv/bin/python benchmarks/bench_sweep.py --dask          # + the Dask backend (same metrics?)
     .venv/bin/python benchmarks/bench_sweep.py --memory 10000  # + peak RSS of a 10,000-run sweep
+    .venv/bin/python benchmarks/bench_sweep.py --experiment experiments/sobol.toml  # + a design
 
 Targets, on 2 workers with the historical-calibrated preset: 300 runs/s or more with metrics
 only (`curves = false`) and 150 runs/s or more with curves (`curves = true`, the default), the
@@ -15,7 +16,10 @@ command reports itself (from its first submission to its last part). A command s
 1.5 s starting (importing the model in the workers' server), so short sweeps cannot reach the
 targets: compare runs of the same size. "model" is the median in-process time of one run
 (`sim.InnovationModel(config=cfg, seed=s).run()`), and "ceiling" what 2 workers doing nothing
-else would reach at that speed. Resident memory is the peak, sampled every 0.2 s, of the summed
+else would reach at that speed. ``--experiment FILE`` also times the sweep of an experiment
+file as it is (its points, replicates and metrics): in a design every point is a configuration
+of its own, which each worker loads, validates and builds its tables for before its first run.
+Resident memory is the peak, sampled every 0.2 s, of the summed
 RSS of the command's process tree. The machine is shared: the load average is printed before
 and after; compare numbers only at a low load.
 """
@@ -109,9 +113,9 @@ def load() -> str:
     return "/".join(f"{x:.2f}" for x in os.getloadavg())
 
 
-def throughput(tmp: Path, label: str, exp: Path, args: argparse.Namespace, backend: str
-               ) -> str:
-    """Time --repeat sweeps of ``exp``, print one line, return the metrics digest."""
+def throughput(tmp: Path, label: str, exp: Path, runs: int, args: argparse.Namespace,
+               backend: str = "local") -> str:
+    """Time --repeat sweeps of ``exp`` (``runs`` runs), print one line, return the digest."""
     walls, peaks, reported, digest = [], [], [], ""
     for i in range(args.repeat):
         out = tmp / f"{label}-{backend}-{i}"
@@ -121,9 +125,9 @@ def throughput(tmp: Path, label: str, exp: Path, args: argparse.Namespace, backe
         reported.append(rate)
         digest = digest or sha(out / "metrics.parquet")
     median = statistics.median(walls)
-    print(f"{label:13s} {backend:5s} {args.workers} workers, {args.runs} runs: median "
-          f"{median:.2f} s (min {min(walls):.2f}) = {args.runs / median:.0f} runs/s (best "
-          f"{args.runs / min(walls):.0f}; runner {statistics.median(reported):.0f}); peak RSS "
+    print(f"{label:13s} {backend:5s} {args.workers} workers, {runs} runs: median "
+          f"{median:.2f} s (min {min(walls):.2f}) = {runs / median:.0f} runs/s (best "
+          f"{runs / min(walls):.0f}; runner {statistics.median(reported):.0f}); peak RSS "
           f"{max(peaks) / 2**20:.0f} MB; metrics sha256 {digest}; load {load()}", flush=True)
     return digest
 
@@ -138,7 +142,13 @@ def main() -> None:
                         "compare its metrics with the local backend's")
     parser.add_argument("--memory", type=int, default=0, help="also run a sweep of this many "
                         "runs (with curves) and report its peak memory (e.g. 10000)")
+    parser.add_argument("--experiment", type=Path, action="append", default=[],
+                        help="also time the sweep of this experiment file as it is (repeatable)")
+    parser.add_argument("--only-experiments", action="store_true",
+                        help="time only the --experiment files")
     args = parser.parse_args()
+    from sim.sweeps.design import load_experiment
+
     print(f"CPUs: {os.cpu_count()}, load average (1/5/15 min): {load()}", flush=True)
     model = float(subprocess.run([sys.executable, "-c", MODEL_TIME.format(
         scenario=args.scenario)], cwd=ROOT, capture_output=True, text=True,
@@ -147,15 +157,20 @@ def main() -> None:
           f"{args.workers} workers {args.workers / model:.0f} runs/s", flush=True)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
+        for path in args.experiment:
+            runs = len(load_experiment(path).runs)
+            throughput(tmp, path.name, path.resolve(), runs, args)
+        if args.only_experiments:
+            return
         digests = {}
         for curves in (False, True):
             label = "with curves" if curves else "metrics only"
             exp = experiment(tmp / f"{label[:4]}.toml", args.runs, args.scenario, curves)
-            digests[curves] = throughput(tmp, label, exp, args, "local")
+            digests[curves] = throughput(tmp, label, exp, args.runs, args)
         print("metrics the same with and without curves:", digests[False] == digests[True])
         if args.dask:
             exp = experiment(tmp / "dask.toml", args.runs, args.scenario, True)
-            dask = throughput(tmp, "with curves", exp, args, "dask")
+            dask = throughput(tmp, "with curves", exp, args.runs, args, "dask")
             print("local and dask metrics identical:", dask == digests[True])
         if args.memory:
             small = experiment(tmp / "small.toml", max(args.memory // 10, 1), args.scenario,
