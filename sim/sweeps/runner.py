@@ -49,6 +49,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
+from sim.cache import ProcessCache
 from sim.errors import InputError
 from sim.io import output_folder, read_json, stamp, write_json, write_parquet
 from sim.output.equity import EQUITY_MEASURES
@@ -107,28 +108,27 @@ class SweepSummary:
 # ---------------------------------------------------------------------------------------------
 
 
-_CONFIGS: dict[tuple[str, str], Any] = {}
+_POINTS = ProcessCache(16)      # configurations by base and point settings
+_CONFIGS = ProcessCache(64)     # ... and the posterior draw's values
 
 
 def task_config(task: Task) -> Any:
     """The task's configuration, built once per base, overrides and draw in each worker.
 
     The posterior values of the task's draw (``task.parameters``, without the keys the point
-    sets itself) are set last. Safe from several threads (a dashboard's targeting runs).
+    sets itself) are set last, on the point's configuration, which is loaded and validated once
+    for all its draws. Safe from several threads (a dashboard's targeting runs).
     """
     from sim.config import load_config
     from sim.config.posterior import apply_parameters
 
-    key = (task.base_digest, json.dumps(task.overrides, default=str),
-           json.dumps(task.parameters))
-    config = _CONFIGS.get(key)
-    if config is None:
-        if len(_CONFIGS) >= 64:
-            _CONFIGS.clear()
-        config = apply_parameters(load_config(task.base, task.overrides),
-                                  dict(task.parameters))
-        _CONFIGS[key] = config
-    return config
+    point = (task.base_digest, json.dumps(task.overrides, default=str))
+
+    def build() -> Any:
+        base = _POINTS.get(point, lambda: load_config(task.base, task.overrides))
+        return apply_parameters(base, dict(task.parameters))
+
+    return _CONFIGS.get((*point, json.dumps(task.parameters)), build)
 
 
 def run_task(task: Task) -> dict[str, Any]:

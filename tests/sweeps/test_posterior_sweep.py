@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 
@@ -15,7 +16,7 @@ from sim import cli
 from sim.config import load_config
 from sim.config.posterior import SUFFIX, config_for_draw, load_posterior, posterior_draws
 from sim.sweeps.design import load_experiment
-from sim.sweeps.runner import run_sweep
+from sim.sweeps.runner import Task, run_sweep, task_config
 
 KEYS = ["approaches.CS.p0", "approaches.TS.q", "network.weights.learning"]
 VALUES = [[0.005, 0.1, 0.1], [0.04, 0.5, 0.8], [0.09, 0.9, 2.0]]
@@ -120,6 +121,25 @@ def test_every_run_is_its_point_and_its_draw_rebuilt_alone(drawn_sweep):
         alone = sim.InnovationModel(config=config, seed=row.seed).run().metrics
         for name in ("CS.engaged_end", "TS.engaged_end", "CS.spend_gbp_m"):
             assert alone[name] == metrics.loc[row.Index, name], (row.run_id, name)
+
+
+def test_a_worker_builds_each_run_its_point_and_its_draw(drawn_sweep):
+    """task_config, which keeps configurations per point and per draw in a worker, gives every
+    run, in the order a worker meets them, the configuration the run would have alone."""
+    folder, path, _ = drawn_sweep
+    experiment = load_experiment(path)
+    posterior = load_posterior(folder / f"drawn{SUFFIX}")
+    digests = {name: hashlib.sha256(json.dumps(base, sort_keys=True).encode()).hexdigest()
+               for name, base in experiment.bases.items()}
+    assert len({p.overrides for p in experiment.points}) > 1
+    for run in experiment.runs:
+        point = experiment.points[run.point]
+        task = Task(run=run, base=experiment.bases[point.scenario],
+                    base_digest=digests[point.scenario], overrides=point.overrides, metrics=(),
+                    curves=False, parameters=tuple(experiment.posterior_values(run).items()))
+        base = load_config(experiment.bases[point.scenario], point.overrides)
+        alone = config_for_draw(base, posterior, run.draw, [k for k, _ in point.overrides])
+        assert task_config(task) == alone, (run.run_id, run.point, run.draw)
 
 
 def test_a_posterior_sweep_is_identical_with_one_and_two_workers(drawn_sweep):
