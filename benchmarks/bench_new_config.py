@@ -29,7 +29,6 @@ printed before and after, so compare numbers measured at a low load.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -37,12 +36,11 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for path in (str(ROOT), str(HERE)):
+    if path not in sys.path:
+        sys.path.insert(0, path)
 
-
-def load() -> str:
-    return "/".join(f"{x:.2f}" for x in os.getloadavg())
+from bench_sweep import load  # noqa: E402  (the load average, as the sweep benchmark prints it)
 
 
 def report(label: str, phases: dict[str, list[float]], reused: list[float]) -> None:

@@ -17,6 +17,7 @@ allowed.
 from __future__ import annotations
 
 import copy
+import functools
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
@@ -31,8 +32,12 @@ from sim.io import parse_toml, read_text, read_toml
 from sim.schema import describe_error
 
 
+@functools.cache
 def presets_dir() -> Path:
-    """The folder of TOML presets: inside the installed package, or ``configs/`` of a checkout."""
+    """The folder of TOML presets: inside the installed package, or ``configs/`` of a checkout.
+
+    Found once per process (every configuration loaded reads its defaults from it).
+    """
     package = Path(__file__).resolve().parent.parent
     packaged = package / "configs"
     return packaged if packaged.is_dir() else package.parent / "configs"
